@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scheduler } from '../../src/schedulers/types.ts';
+import type { Latents } from '../../src/tensor.ts';
 import type { SchedulerConfig } from '../../src/schedulers/config.ts';
 import type { NoiseGenerator } from '../../src/random/noise-generator.ts';
 
@@ -113,7 +114,7 @@ export function runDummyLoop(scheduler: Scheduler, c: Case, generator?: NoiseGen
   const dims = [1, 4, 8, 8] as const;
   const n = 256;
   const sigma = f(scheduler.initNoiseSigma);
-  let sample = { data: dummySampleDeter().map((v) => f(v * sigma)), dims };
+  let sample: Latents = { data: dummySampleDeter().map((v) => f(v * sigma)), dims };
   const timesteps = Array.from(scheduler.timesteps);
   const trajectory = new Float32Array(timesteps.length * n);
   timesteps.forEach((t, i) => {
