@@ -1,0 +1,136 @@
+// loadConfig: parse every variable, collect every problem, then throw one ConfigError naming them all.
+import { resolve } from 'node:path';
+import { parseStorageUrl, type StorageLocation } from './storage-url.ts';
+import { EXECUTION_PROVIDERS, LOG_LEVELS, ROLES, VARIABLE_SPECS } from './variables.ts';
+
+export type Role = (typeof ROLES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Undefined: the caller tries 127.0.0.1:6379, then starts a private redis-server. */
+  redisUrl: string | undefined;
+  storageUrl: string;
+  storage: StorageLocation;
+  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
+  storagePublicBaseUrl: string | undefined;
+  signedUrlTtlSeconds: number;
+  /** No trailing slash. */
+  publicBaseUrl: string;
+  /** Undefined: the file store keeps a random key in <root>/.url-secret. */
+  fileUrlSecret: string | undefined;
+  /** Absolute. */
+  modelsDir: string;
+  defaultModel: string;
+  /** Undefined: webhooks disabled, submissions asking for one get 400 webhooks_not_configured. */
+  webhookSecret: string | undefined;
+  /** Milliseconds to wait before attempt i (index 0 = first attempt). */
+  webhookRetrySchedule: number[];
+  webhookTimeoutMs: number;
+  allowPrivateUrls: boolean;
+  /** Empty: no authentication. */
+  apiKeys: string[];
+  role: Role;
+  logLevel: LogLevel;
+  queuePrefix: string;
+  workerConcurrency: number;
+  jobAttempts: number;
+  executionProviders: ExecutionProvider[];
+  ortCpuMemArena: boolean;
+  maxBodyBytes: number;
+  maxImageBytes: number;
+  maxImagePixels: number;
+  imageFetchTimeoutMs: number;
+  shutdownGraceMs: number;
+  /** Things worth logging at start (insecure or degraded defaults). */
+  warnings: string[];
+}
+
+export interface ConfigProblem { variable: string; message: string }
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`
+      + problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions { cwd?: string }
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: ConfigProblem[] = [];
+  const v: Record<string, unknown> = {};
+  for (const spec of VARIABLE_SPECS) {
+    const given = env[spec.name];
+    // Empty counts as unset: compose's `${VAR:-}` and shell exports often leave empty strings.
+    const raw = given !== undefined && given.trim() !== '' ? given
+      : spec.name === 'API_KEYS' ? '' : spec.default;
+    if (raw === undefined || raw.includes('$PORT')) continue; // unset optional, or derived below
+    const r = spec.schema.safeParse(raw);
+    if (r.success) v[spec.name] = r.data;
+    else problems.push({ variable: spec.name, message: r.error.issues.map((i) => i.message).join('; ') });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = v.PORT as number;
+  const storageUrl = v.STORAGE_URL as string;
+  const storage = parseStorageUrl(storageUrl, cwd) as StorageLocation;
+  const publicBaseUrl = ((v.PUBLIC_BASE_URL as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const storagePublicBaseUrl = (v.STORAGE_PUBLIC_BASE_URL as string | undefined)?.replace(/\/+$/, '');
+
+  const warnings: string[] = [];
+  if (storage.kind === 'file' && v.FILE_URL_SECRET === undefined) {
+    warnings.push(`FILE_URL_SECRET is unset: file URLs are signed with a random key kept in ${storage.root}/.url-secret`);
+  }
+  if (v.WEBHOOK_SECRET === undefined) {
+    warnings.push('WEBHOOK_SECRET is unset: webhooks are disabled (jobs asking for one are refused)');
+  }
+  if (v.ALLOW_PRIVATE_URLS === true) {
+    warnings.push('ALLOW_PRIVATE_URLS=true: webhook and image URLs may reach loopback, private and metadata addresses');
+  }
+  if ((v.API_KEYS as string[]).length === 0) warnings.push('API_KEYS is empty: the API accepts requests without authentication');
+
+  return {
+    port,
+    host: v.HOST as string,
+    redisUrl: v.REDIS_URL as string | undefined,
+    storageUrl,
+    storage,
+    s3: {
+      endpoint: v.S3_ENDPOINT as string | undefined,
+      region: v.S3_REGION as string,
+      forcePathStyle: v.S3_FORCE_PATH_STYLE as boolean,
+    },
+    storagePublicBaseUrl,
+    signedUrlTtlSeconds: v.SIGNED_URL_TTL_SECONDS as number,
+    publicBaseUrl,
+    fileUrlSecret: v.FILE_URL_SECRET as string | undefined,
+    modelsDir: resolve(cwd, v.MODELS_DIR as string),
+    defaultModel: v.DEFAULT_MODEL as string,
+    webhookSecret: v.WEBHOOK_SECRET as string | undefined,
+    webhookRetrySchedule: v.WEBHOOK_RETRY_SCHEDULE as number[],
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
+    allowPrivateUrls: v.ALLOW_PRIVATE_URLS as boolean,
+    apiKeys: v.API_KEYS as string[],
+    role: v.ROLE as Role,
+    logLevel: v.LOG_LEVEL as LogLevel,
+    queuePrefix: v.QUEUE_PREFIX as string,
+    workerConcurrency: v.WORKER_CONCURRENCY as number,
+    jobAttempts: v.JOB_ATTEMPTS as number,
+    executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
+    ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,
+    maxBodyBytes: v.MAX_BODY_BYTES as number,
+    maxImageBytes: v.MAX_IMAGE_BYTES as number,
+    maxImagePixels: v.MAX_IMAGE_PIXELS as number,
+    imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS as number,
+    shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    warnings,
+  };
+}

@@ -1,0 +1,93 @@
+// The table of every environment variable: name, default and meaning (the README is written from
+// it) plus the zod schema that parses the raw string. One place, so docs and code cannot drift.
+import { z } from 'zod';
+import {
+  booleanVar, bytesVar, durationListVar, enumVar, intVar, listVar, urlVar,
+} from './parsers.ts';
+import { parseStorageUrl } from './storage-url.ts';
+import { checkWebhookSecret } from './webhook-secret.ts';
+
+export interface VariableDoc {
+  name: string;
+  /** The default as written in the environment; undefined = unset by default. */
+  default: string | undefined;
+  description: string;
+}
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const EXECUTION_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
+/** Standard Webhooks' schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '0,5s,5m,30m,2h,5h,10h,14h,20h,24h';
+
+const nonEmpty = z.string().transform((raw, ctx) => {
+  const v = raw.trim();
+  if (v === '') { ctx.addIssue({ code: 'custom', message: 'must not be empty' }); return z.NEVER; }
+  return v;
+});
+
+const storageUrl = z.string().transform((raw, ctx) => {
+  const loc = parseStorageUrl(raw);
+  if (typeof loc === 'string') { ctx.addIssue({ code: 'custom', message: loc }); return z.NEVER; }
+  return raw.trim();
+});
+
+const webhookSecret = z.string().transform((raw, ctx) => {
+  const problem = checkWebhookSecret(raw.trim());
+  if (problem) { ctx.addIssue({ code: 'custom', message: problem }); return z.NEVER; }
+  return raw.trim();
+});
+
+const fileUrlSecret = z.string().transform((raw, ctx) => {
+  if (raw.length < 16) { ctx.addIssue({ code: 'custom', message: 'use at least 16 characters' }); return z.NEVER; }
+  return raw;
+});
+
+const queuePrefix = z.string().transform((raw, ctx) => {
+  if (!/^[A-Za-z0-9_-]+$/.test(raw.trim())) {
+    ctx.addIssue({ code: 'custom', message: 'use letters, digits, "_" or "-" only' });
+    return z.NEVER;
+  }
+  return raw.trim();
+});
+
+interface VariableSpec extends VariableDoc { schema: z.ZodType<unknown, string> }
+
+const SPECS: VariableSpec[] = [
+  { name: 'PORT', default: '8080', description: 'TCP port the API listens on.', schema: intVar(0, 65535) },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface the API binds to.', schema: nonEmpty },
+  { name: 'REDIS_URL', default: undefined, description: 'Redis for the queue and job records (redis:// or rediss://). Unset: 127.0.0.1:6379 is tried, then a private redis-server is started.', schema: urlVar(['redis:', 'rediss:']) },
+  { name: 'STORAGE_URL', default: 'file://./.data/storage', description: 'Where images go: s3://bucket/prefix or file://path (served by the API under signed, expiring URLs).', schema: storageUrl },
+  { name: 'S3_ENDPOINT', default: undefined, description: 'S3 endpoint for non-AWS stores (MinIO: http://minio:9000). Unset: AWS.', schema: urlVar(['http:', 'https:']) },
+  { name: 'S3_REGION', default: 'us-east-1', description: 'S3 region (any value for MinIO).', schema: nonEmpty },
+  { name: 'S3_FORCE_PATH_STYLE', default: 'false', description: 'Path-style bucket addressing (true for MinIO and most self-hosted stores).', schema: booleanVar },
+  { name: 'AWS_ACCESS_KEY_ID', default: undefined, description: 'S3 credentials, read by the AWS SDK (with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE and the rest of its default chain).', schema: z.string() },
+  { name: 'AWS_SECRET_ACCESS_KEY', default: undefined, description: 'S3 secret key, read by the AWS SDK.', schema: z.string() },
+  { name: 'STORAGE_PUBLIC_BASE_URL', default: undefined, description: 'Public base URL of the bucket (CDN, public-read bucket); result URLs become <base>/<key> instead of presigned URLs.', schema: urlVar(['http:', 'https:']) },
+  { name: 'SIGNED_URL_TTL_SECONDS', default: '3600', description: 'Lifetime of presigned S3 URLs and signed file URLs (max 7 days, the S3 limit).', schema: intVar(1, 604800) },
+  { name: 'PUBLIC_BASE_URL', default: 'http://localhost:$PORT', description: 'Base URL clients reach the API at: used for file-store image URLs and Location headers.', schema: urlVar(['http:', 'https:']) },
+  { name: 'FILE_URL_SECRET', default: undefined, description: 'HMAC key of file-store URLs (at least 16 characters). Unset: a random key is created once in <storage root>/.url-secret and shared by the processes using that folder (a warning is logged).', schema: fileUrlSecret },
+  { name: 'MODELS_DIR', default: './models', description: 'Folder with one sub-folder per model; the folder name is the model id.', schema: nonEmpty },
+  { name: 'DEFAULT_MODEL', default: 'tiny-sd15', description: 'Model used when a job names none.', schema: nonEmpty },
+  { name: 'WEBHOOK_SECRET', default: undefined, description: 'Standard Webhooks signing secret, whsec_<base64 of 24-64 bytes>. Unset: webhooks are disabled and a job that asks for one is refused with 400 webhooks_not_configured (a random secret would give signatures nobody can check).', schema: webhookSecret },
+  { name: 'WEBHOOK_RETRY_SCHEDULE', default: DEFAULT_WEBHOOK_RETRY_SCHEDULE, description: 'Delay before each webhook attempt (the first is the first attempt): 0 or numbers with ms, s, m, h, d.', schema: durationListVar },
+  { name: 'WEBHOOK_TIMEOUT_MS', default: '15000', description: 'Timeout of one webhook attempt.', schema: intVar(1) },
+  { name: 'ALLOW_PRIVATE_URLS', default: 'false', description: 'Allow webhook and image URLs that resolve to loopback, private, link-local or metadata addresses (and plain http). Tests and closed networks only.', schema: booleanVar },
+  { name: 'API_KEYS', default: '', description: 'Comma-separated keys accepted as Authorization: Bearer <key>. Empty: no authentication.', schema: listVar() },
+  { name: 'ROLE', default: 'all', description: 'What this process runs: api, worker or all (both in one process).', schema: enumVar(ROLES) },
+  { name: 'LOG_LEVEL', default: 'info', description: `pino log level: ${LOG_LEVELS.join(', ')}.`, schema: enumVar(LOG_LEVELS) },
+  { name: 'QUEUE_PREFIX', default: 'sdsvc', description: 'Prefix of every Redis key (job records and BullMQ queues).', schema: queuePrefix },
+  { name: 'WORKER_CONCURRENCY', default: '1', description: 'Jobs a worker process runs at once (one per device is best).', schema: intVar(1, 64) },
+  { name: 'JOB_ATTEMPTS', default: '3', description: 'Attempts of a generation job before it ends failed (storage or transient errors).', schema: intVar(1, 20) },
+  { name: 'EXECUTION_PROVIDERS', default: 'cpu', description: `ONNX Runtime execution providers in order of preference: ${EXECUTION_PROVIDERS.join(', ')}.`, schema: listVar(EXECUTION_PROVIDERS) },
+  { name: 'ORT_CPU_MEM_ARENA', default: 'true', description: 'ONNX Runtime CPU memory arena (faster; false lowers peak memory).', schema: booleanVar },
+  { name: 'MAX_BODY_BYTES', default: '32MiB', description: 'Largest request body (JSON or multipart); room for two base64 images at MAX_IMAGE_BYTES. Larger: 413.', schema: bytesVar },
+  { name: 'MAX_IMAGE_BYTES', default: '10MiB', description: 'Largest input image (decoded bytes, or fetched from a URL). Larger: 413.', schema: bytesVar },
+  { name: 'MAX_IMAGE_PIXELS', default: '16777216', description: 'Largest input image in pixels (4096 × 4096), checked before decoding.', schema: intVar(1) },
+  { name: 'IMAGE_FETCH_TIMEOUT_MS', default: '10000', description: 'Timeout for fetching an https image URL.', schema: intVar(1) },
+  { name: 'SHUTDOWN_GRACE_MS', default: '25000', description: 'On SIGTERM, how long a worker lets its job finish before handing it back to the queue (keep below the orchestrator\'s kill timeout).', schema: intVar(0) },
+];
+
+export const VARIABLES: readonly VariableDoc[] = SPECS.map(({ name, default: d, description }) => ({ name, default: d, description }));
+export const VARIABLE_NAMES: ReadonlySet<string> = new Set(SPECS.map((s) => s.name));
+export const VARIABLE_SPECS: readonly VariableSpec[] = SPECS;
