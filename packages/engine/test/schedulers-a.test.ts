@@ -8,10 +8,18 @@ import type { Scheduler } from '../src/schedulers/types.ts';
 import type { SchedulerConfig } from '../src/schedulers/config.ts';
 import type { NoiseGenerator } from '../src/random/noise-generator.ts';
 import { DDIMScheduler } from '../src/schedulers/ddim.ts';
+import { PNDMScheduler } from '../src/schedulers/pndm.ts';
+import { DDPMScheduler } from '../src/schedulers/ddpm.ts';
+import { LCMScheduler } from '../src/schedulers/lcm.ts';
+import { DPMSolverMultistepScheduler } from '../src/schedulers/dpm-multistep.ts';
 
 type Ctor = new (config: Partial<SchedulerConfig>) => Scheduler;
 const CLASSES: Record<string, Ctor> = {
   DDIMScheduler,
+  PNDMScheduler,
+  DDPMScheduler,
+  LCMScheduler,
+  DPMSolverMultistepScheduler,
 };
 
 const TORCH_GENERATOR_PATH = new URL('../src/random/torch-generator.ts', import.meta.url);
