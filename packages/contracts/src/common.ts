@@ -1,0 +1,31 @@
+// Primitive schemas shared by requests, resources and events.
+import { z } from 'zod';
+
+export const JOB_TYPES = ['txt2img', 'img2img', 'inpaint'] as const;
+export const JobType = z.enum(JOB_TYPES).meta({ id: 'JobType' });
+export type JobType = z.infer<typeof JobType>;
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export const JobStatus = z.enum(JOB_STATUSES).meta({ id: 'JobStatus' });
+export type JobStatus = z.infer<typeof JobStatus>;
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export const OUTPUT_FORMATS = ['png', 'webp', 'jpeg'] as const;
+export const OutputFormat = z.enum(OUTPUT_FORMATS).meta({ id: 'OutputFormat' });
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
+export const RESIZE_MODES = ['resize', 'crop', 'fill'] as const;
+export const ResizeMode = z.enum(RESIZE_MODES).meta({ id: 'ResizeMode' });
+export type ResizeMode = z.infer<typeof ResizeMode>;
+
+export const WEBHOOK_EVENTS = ['job.started', 'job.succeeded', 'job.failed', 'job.canceled'] as const;
+export const WebhookEventType = z.enum(WEBHOOK_EVENTS).meta({ id: 'WebhookEventType' });
+export type WebhookEventType = z.infer<typeof WebhookEventType>;
+
+/** Largest seed: 2^53 − 1, the largest integer JSON numbers carry exactly. */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+export const Seed = z.int().min(0).max(MAX_SEED); // z.int() is already bounded to safe integers
+
+export const Timestamp = z.iso.datetime({ offset: true }).describe('RFC 3339 timestamp (UTC)');
+
+export const JsonObject = z.record(z.string(), z.json());

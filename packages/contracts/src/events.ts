@@ -1,0 +1,35 @@
+// Server-Sent Events (GET /v1/jobs/:id/events) and webhook payloads.
+import { z } from 'zod';
+import { Timestamp, WebhookEventType } from './common.ts';
+import { JobResource } from './job-resource.ts';
+
+export const JOB_EVENT_TYPES = ['queued', 'started', 'progress', 'succeeded', 'failed', 'canceled'] as const;
+export const JobEventType = z.enum(JOB_EVENT_TYPES).meta({ id: 'JobEventType' });
+export type JobEventType = z.infer<typeof JobEventType>;
+export const TERMINAL_EVENTS: readonly JobEventType[] = ['succeeded', 'failed', 'canceled'];
+
+/** `data:` of every SSE event; the SSE `event:` field is `type` and `id:` is `seq`. */
+export const JobEventPayload = z.object({
+  type: JobEventType,
+  seq: z.int().min(1).describe('Monotonically increasing per job'),
+  job: JobResource,
+}).meta({ id: 'JobEventPayload' });
+export type JobEventPayload = z.infer<typeof JobEventPayload>;
+
+export const WebhookPayload = z.object({
+  type: WebhookEventType,
+  timestamp: Timestamp,
+  data: JobResource,
+}).meta({ id: 'WebhookPayload' });
+export type WebhookPayload = z.infer<typeof WebhookPayload>;
+
+/** Which webhook event a job event maps to (progress and queued are not delivered). */
+export function webhookEventFor(type: JobEventType): WebhookEventType | null {
+  switch (type) {
+    case 'started': return 'job.started';
+    case 'succeeded': return 'job.succeeded';
+    case 'failed': return 'job.failed';
+    case 'canceled': return 'job.canceled';
+    default: return null;
+  }
+}

@@ -1,0 +1,104 @@
+// The job resource: what GET /v1/jobs/:id, SSE events and webhooks carry.
+import { z } from 'zod';
+import { JobStatus, JobType, JsonObject, OutputFormat, ResizeMode, Seed, Timestamp, WebhookEventType } from './common.ts';
+
+export const PromptWeight = z.object({
+  text: z.string(),
+  weight: z.number(),
+}).meta({ id: 'PromptWeight' });
+export type PromptWeight = z.infer<typeof PromptWeight>;
+
+export const InputImageRef = z.object({
+  key: z.string().describe('Object-store key of the decoded input, stored as PNG'),
+  width: z.int(),
+  height: z.int(),
+}).meta({ id: 'InputImageRef' });
+export type InputImageRef = z.infer<typeof InputImageRef>;
+
+/** Parameters after normalisation: what the model actually saw. */
+export const JobParams = z.object({
+  prompt: z.string().describe('Normalised prompt (inline negatives and {image} tags removed)'),
+  prompt_raw: z.string().describe('The prompt as written'),
+  negative_prompt: z.string().describe('Negative prompt actually used (explicit + inline negatives)'),
+  weights: z.object({
+    prompt: z.array(PromptWeight),
+    negative_prompt: z.array(PromptWeight),
+  }).describe('Prompt fragments with their attention weights'),
+  width: z.int(),
+  height: z.int(),
+  steps: z.int(),
+  guidance_scale: z.number(),
+  scheduler: z.string(),
+  seed: Seed.describe('Seed used; image i uses seed + i'),
+  num_images: z.int(),
+  strength: z.number().optional(),
+  reference_strength: z.number().optional(),
+  resize_mode: ResizeMode.optional(),
+  mask_blur: z.int().optional(),
+  mask_invert: z.boolean().optional(),
+  overlay: z.boolean().optional(),
+  inpaint_full_res: z.boolean().optional(),
+  inpaint_full_res_padding: z.int().optional(),
+  output_format: OutputFormat,
+  output_quality: z.int().optional(),
+  inputs: z.object({
+    init_image: InputImageRef.optional(),
+    mask_image: InputImageRef.optional(),
+    reference_image: InputImageRef.optional(),
+  }).optional(),
+}).meta({ id: 'JobParams' });
+export type JobParams = z.infer<typeof JobParams>;
+
+export const ResultImage = z.object({
+  url: z.string().describe('Presigned (S3) or signed (file store) URL, made when the resource is read'),
+  key: z.string(),
+  width: z.int(),
+  height: z.int(),
+  seed: Seed,
+  content_type: z.string(),
+  bytes: z.int(),
+}).meta({ id: 'ResultImage' });
+export type ResultImage = z.infer<typeof ResultImage>;
+/** Result image as stored on the record: everything but the URL. */
+export type StoredResultImage = Omit<ResultImage, 'url'>;
+
+export const JobError = z.object({
+  code: z.string(),
+  message: z.string(),
+}).meta({ id: 'JobError' });
+export type JobError = z.infer<typeof JobError>;
+
+export const WebhookAttempt = z.object({
+  webhook_id: z.string(),
+  event: WebhookEventType,
+  attempt: z.int().min(1),
+  at: Timestamp,
+  status: z.int().nullable().describe('HTTP status of the answer; null when none came'),
+  ok: z.boolean(),
+  error: z.string().optional(),
+}).meta({ id: 'WebhookAttempt' });
+export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
+
+export const JobResource = z.object({
+  id: z.string(),
+  status: JobStatus,
+  type: JobType,
+  model: z.string(),
+  params: JobParams,
+  progress: z.object({ step: z.int(), total: z.int() }),
+  queue_position: z.int().nullable().describe('Jobs ahead of this one while queued (0 = next); null otherwise'),
+  created_at: Timestamp,
+  started_at: Timestamp.nullable(),
+  finished_at: Timestamp.nullable(),
+  cancel_requested: z.boolean(),
+  attempts: z.int().describe('Worker attempts so far (retries are bounded)'),
+  result: z.object({ images: z.array(ResultImage) }).nullable(),
+  error: JobError.nullable(),
+  metadata: JsonObject.nullable(),
+  webhook: z.object({
+    url: z.string(),
+    events: z.array(WebhookEventType),
+    attempts: z.array(WebhookAttempt),
+  }).nullable(),
+}).meta({ id: 'JobResource' });
+export type JobResource = z.infer<typeof JobResource>;

@@ -1,0 +1,18 @@
+// GET /v1/models
+import { z } from 'zod';
+import { JobType } from './common.ts';
+
+export const ModelSummary = z.object({
+  id: z.string(),
+  kind: z.string().describe('Architecture family: sd1, sd2, sdxl, …'),
+  capabilities: z.array(JobType),
+  native_size: z.object({ width: z.int(), height: z.int() }),
+  size_step: z.int().describe('width and height must be multiples of this'),
+  default_scheduler: z.string(),
+  schedulers: z.array(z.string()),
+  default: z.boolean().describe('True for DEFAULT_MODEL'),
+}).meta({ id: 'ModelSummary' });
+export type ModelSummary = z.infer<typeof ModelSummary>;
+
+export const ModelList = z.object({ data: z.array(ModelSummary) }).meta({ id: 'ModelList' });
+export type ModelList = z.infer<typeof ModelList>;

@@ -1,0 +1,59 @@
+// The BullMQ `generate` queue. Job data stays small (the job id and model): inputs live in the
+// object store and parameters on the job record.
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { bullmqPrefix, DEFAULT_PREFIX, GENERATE_QUEUE } from './keys.ts';
+
+export interface GenerateJobData { jobId: string; model: string }
+
+export interface GenerateQueueOptions {
+  prefix?: string;
+  /** Worker attempts per job (default 3), with exponential backoff from `backoffMs` (default 2000). */
+  attempts?: number;
+  backoffMs?: number;
+  keepCompleted?: number;
+  keepFailed?: number;
+}
+
+export function generateJobOptions(opts: GenerateQueueOptions = {}): JobsOptions {
+  return {
+    attempts: opts.attempts ?? 3,
+    backoff: { type: 'exponential', delay: opts.backoffMs ?? 2000 },
+    removeOnComplete: { count: opts.keepCompleted ?? 1000, age: 24 * 3600 },
+    removeOnFail: { count: opts.keepFailed ?? 5000, age: 7 * 24 * 3600 },
+  };
+}
+
+export class GenerateQueue {
+  readonly queue: Queue<GenerateJobData>;
+
+  constructor(connection: ConnectionOptions, opts: GenerateQueueOptions = {}) {
+    this.queue = new Queue<GenerateJobData>(GENERATE_QUEUE, {
+      connection,
+      prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
+      defaultJobOptions: generateJobOptions(opts),
+    });
+  }
+
+  async add(id: string, data: GenerateJobData, opts: { priority?: number } = {}): Promise<void> {
+    await this.queue.add(GENERATE_QUEUE, data, { jobId: id, ...(opts.priority ? { priority: opts.priority } : {}) });
+  }
+
+  /** Removes a waiting or delayed job (true also when it is already gone); false when a worker holds its lock. */
+  async remove(id: string): Promise<boolean> {
+    return (await this.queue.remove(id)) === 1;
+  }
+
+  /** Jobs ahead of this one in the wait list (0 = next); null when it is not waiting. */
+  async position(id: string): Promise<number | null> {
+    const client = await this.queue.getBackend().client;
+    const key = this.queue.toKey('wait');
+    // New jobs are pushed on the left and workers take from the right.
+    const [idx, len] = await Promise.all([client.lpos(key, id), client.llen(key)]);
+    if (idx === null || idx === undefined) return null;
+    return len - 1 - Number(idx);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

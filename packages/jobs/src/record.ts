@@ -1,0 +1,82 @@
+// The job record as stored in a Redis hash: flat string fields, JSON for the nested parts.
+import type { JobError, JobParams, JobStatus, JobType, StoredResultImage, WebhookAttempt, WebhookEventType } from '@sdsvc/contracts';
+
+export interface StoredWebhook { url: string; events: WebhookEventType[] }
+export interface JobResult { images: StoredResultImage[] }
+
+export interface NewJobRecord {
+  id: string;
+  type: JobType;
+  model: string;
+  params: JobParams;
+  metadata?: Record<string, unknown> | null;
+  webhook?: StoredWebhook | null;
+  created_at?: string;
+}
+
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  type: JobType;
+  model: string;
+  params: JobParams;
+  metadata: Record<string, unknown> | null;
+  webhook: StoredWebhook | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  progress: { step: number; total: number };
+  result: JobResult | null;
+  error: JobError | null;
+  attempts: number;
+  cancel_requested: boolean;
+  /** Sequence number of the last event published for this job. */
+  seq: number;
+  webhook_attempts: WebhookAttempt[];
+}
+
+export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
+  return {
+    id: rec.id,
+    status: 'queued',
+    type: rec.type,
+    model: rec.model,
+    params: JSON.stringify(rec.params),
+    metadata: rec.metadata ? JSON.stringify(rec.metadata) : '',
+    webhook: rec.webhook ? JSON.stringify(rec.webhook) : '',
+    created_at: rec.created_at ?? now,
+    started_at: '',
+    finished_at: '',
+    progress_step: '0',
+    progress_total: String(rec.params.steps),
+    result: '',
+    error: '',
+    attempts: '0',
+    cancel_requested: '0',
+  };
+}
+
+const json = <T>(s: string | undefined): T | null => (s ? (JSON.parse(s) as T) : null);
+const orNull = (s: string | undefined): string | null => (s ? s : null);
+
+export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAttempt[] = []): JobRecord {
+  return {
+    id: h.id,
+    status: h.status as JobStatus,
+    type: h.type as JobType,
+    model: h.model,
+    params: JSON.parse(h.params) as JobParams,
+    metadata: json(h.metadata),
+    webhook: json(h.webhook),
+    created_at: h.created_at,
+    started_at: orNull(h.started_at),
+    finished_at: orNull(h.finished_at),
+    progress: { step: Number(h.progress_step ?? 0), total: Number(h.progress_total ?? 0) },
+    result: json(h.result),
+    error: json(h.error),
+    attempts: Number(h.attempts ?? 0),
+    cancel_requested: h.cancel_requested === '1',
+    seq: Number(h.seq ?? 0),
+    webhook_attempts: webhookAttempts,
+  };
+}

@@ -1,0 +1,29 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { GenerateQueue } from '../src/index.ts';
+
+let server: LocalRedis;
+let queue: GenerateQueue;
+
+before(async () => {
+  server = await startLocalRedis();
+  queue = new GenerateQueue({ url: server.url }, { prefix: 'test', attempts: 5 });
+});
+after(async () => {
+  await queue.close();
+  await server.stop();
+});
+
+test('jobs keep our id, small data and bounded retries; position counts from the head', async () => {
+  await queue.add('a1', { jobId: 'a1', model: 'tiny-sd15' });
+  await queue.add('a2', { jobId: 'a2', model: 'tiny-sd15' });
+  await queue.add('a3', { jobId: 'a3', model: 'tiny-sd15' });
+  const job = await queue.queue.getJob('a2');
+  assert.deepEqual(job?.data, { jobId: 'a2', model: 'tiny-sd15' });
+  assert.equal(job?.opts.attempts, 5);
+  assert.equal(job?.opts.backoff && typeof job.opts.backoff === 'object' ? job.opts.backoff.type : null, 'exponential');
+  assert.deepEqual([await queue.position('a1'), await queue.position('a2'), await queue.position('a3')], [0, 1, 2]);
+  assert.equal(await queue.remove('a1'), true);
+  assert.deepEqual([await queue.position('a2'), await queue.position('a1')], [0, null]);
+});

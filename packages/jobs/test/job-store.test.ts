@@ -1,0 +1,119 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { buildJobResource, IdempotencyStore, JobStore, type JobEvent } from '../src/index.ts';
+import { newRecord } from './helpers.ts';
+
+let server: LocalRedis;
+let redis: Redis;
+let store: JobStore;
+
+before(async () => {
+  server = await startLocalRedis();
+  redis = new Redis(server.url);
+  store = new JobStore(redis, { prefix: 'test' });
+});
+after(async () => {
+  await store.close();
+  await redis.quit();
+  await server.stop();
+});
+
+describe('JobStore', () => {
+  test('create then get returns a queued record; a second create with the same id fails', async () => {
+    await store.create(newRecord('j1', { metadata: { a: 1 }, webhook: { url: 'https://x.test/h', events: ['job.succeeded'] } }));
+    const rec = await store.get('j1');
+    assert.equal(rec?.status, 'queued');
+    assert.deepEqual(rec?.metadata, { a: 1 });
+    assert.equal(rec?.progress.total, 4);
+    assert.equal(rec?.seq, 1);
+    await assert.rejects(store.create(newRecord('j1')));
+    assert.equal(await store.get('nope'), null);
+  });
+
+  test('lifecycle publishes started, progress and succeeded with increasing seq', async () => {
+    await store.create(newRecord('j2'));
+    const events: JobEvent[] = [];
+    const done = new Promise<void>((resolve) => {
+      void store.subscribe('j2', (e) => { events.push(e); if (e.type === 'succeeded') resolve(); }).then((u) => { unsubscribe = u; });
+    });
+    let unsubscribe: (() => Promise<void>) | undefined;
+    await new Promise((r) => setImmediate(r));
+    while (!unsubscribe) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await store.markRunning('j2', { total: 4, attempt: 1 }), true);
+    for (let s = 1; s <= 4; s++) await store.setProgress('j2', s, 4);
+    const image = { key: 'p/j2/0.png', width: 64, height: 64, seed: 42, content_type: 'image/png', bytes: 10 };
+    assert.equal(await store.markSucceeded('j2', { images: [image] }), true);
+    await done;
+    await unsubscribe();
+    assert.deepEqual(events.map((e) => e.type), ['started', 'progress', 'progress', 'progress', 'progress', 'succeeded']);
+    const seqs = events.map((e) => e.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.equal(new Set(seqs).size, seqs.length);
+    assert.equal(events.at(-1)?.record.result?.images[0].key, 'p/j2/0.png');
+    // terminal is final
+    assert.equal(await store.markFailed('j2', { code: 'x', message: 'y' }), false);
+    assert.equal(await store.requestCancel('j2'), 'finished');
+    const resource = await buildJobResource((await store.get('j2'))!, { urlFor: async (k) => `https://cdn.test/${k}` });
+    assert.equal(resource.result?.images[0].url, 'https://cdn.test/p/j2/0.png');
+    assert.equal(resource.queue_position, null);
+    assert.ok(resource.started_at && resource.finished_at);
+  });
+
+  test('cancel: queued → canceled at once; running → flag and cancel channel', async () => {
+    await store.create(newRecord('j3'));
+    assert.equal(await store.requestCancel('j3'), 'canceled');
+    assert.equal((await store.get('j3'))?.status, 'canceled');
+    assert.equal(await store.markRunning('j3', { total: 4, attempt: 1 }), false);
+
+    await store.create(newRecord('j4'));
+    await store.markRunning('j4', { total: 4, attempt: 1 });
+    const heard = new Promise<string>((resolve) => { void store.onCancelRequested(resolve); });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await store.requestCancel('j4'), 'cancel_requested');
+    assert.equal(await heard, 'j4');
+    assert.equal(await store.isCancelRequested('j4'), true);
+    assert.equal((await store.get('j4'))?.status, 'running');
+    // a retry of a cancel-requested job must not start it again
+    assert.equal(await store.markRunning('j4', { total: 4, attempt: 2 }), false);
+    assert.equal(await store.markCanceled('j4'), true);
+    assert.equal((await store.get('j4'))?.status, 'canceled');
+    assert.equal(await store.requestCancel('missing'), 'not_found');
+  });
+
+  test('requeue hands a running job back as queued; failures record the error', async () => {
+    await store.create(newRecord('j5'));
+    await store.markRunning('j5', { total: 4, attempt: 1 });
+    await store.setProgress('j5', 2, 4);
+    assert.equal(await store.requeue('j5'), true);
+    const rec = await store.get('j5');
+    assert.equal(rec?.status, 'queued');
+    assert.equal(rec?.progress.step, 0);
+    assert.equal(await store.markRunning('j5', { total: 4, attempt: 2 }), true);
+    assert.equal(await store.markFailed('j5', { code: 'model_error', message: 'boom' }), true);
+    const failed = await store.get('j5');
+    assert.deepEqual(failed?.error, { code: 'model_error', message: 'boom' });
+    assert.equal(failed?.attempts, 2);
+  });
+
+  test('webhook attempts are listed on the record', async () => {
+    await store.create(newRecord('j6', { webhook: { url: 'https://x.test/h', events: ['job.succeeded'] } }));
+    await store.addWebhookAttempt('j6', { webhook_id: 'msg_1', event: 'job.succeeded', attempt: 1, at: new Date().toISOString(), status: 503, ok: false });
+    await store.addWebhookAttempt('j6', { webhook_id: 'msg_1', event: 'job.succeeded', attempt: 2, at: new Date().toISOString(), status: 200, ok: true });
+    const res = await buildJobResource((await store.get('j6'))!, { urlFor: async (k) => k, queuePosition: 3 });
+    assert.deepEqual(res.webhook?.attempts.map((a) => a.status), [503, 200]);
+    assert.equal(res.queue_position, 3);
+  });
+});
+
+describe('IdempotencyStore', () => {
+  test('same key + same body → replay; other body → conflict', async () => {
+    const idem = new IdempotencyStore(redis, { prefix: 'test' });
+    assert.deepEqual(await idem.check('k', 'h1'), { status: 'new' });
+    assert.deepEqual(await idem.claim('k', 'job-a', 'h1'), { status: 'new' });
+    assert.deepEqual(await idem.claim('k', 'job-b', 'h1'), { status: 'replay', jobId: 'job-a' });
+    assert.deepEqual(await idem.check('k', 'h2'), { status: 'conflict', jobId: 'job-a' });
+    assert.ok((await redis.ttl('test:idempotency:k')) > 86000);
+  });
+});
