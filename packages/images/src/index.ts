@@ -1,0 +1,9 @@
+export type { RgbImage, GrayImage, ResizeMode } from './types.ts';
+export { ImageInputError, type ImageErrorCode } from './errors.ts';
+export { decodeInputImage, SUPPORTED_INPUT_FORMATS, type DecodeLimits } from './decode.ts';
+export { fitImage, defaultSizeFor } from './fit.ts';
+export { decodeMask, blurMask, type DecodeMaskOptions } from './mask.ts';
+export { applyOverlay } from './overlay.ts';
+export { encodeImage, CONTENT_TYPES, type OutputFormat, type EncodeOptions } from './encode.ts';
+export { formatParameters, type GenerationParameters } from './parameters.ts';
+export { readPngText, insertPngText } from './png-text.ts';
