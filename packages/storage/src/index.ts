@@ -1,0 +1,12 @@
+export { StorageError, isStorageError } from './errors.ts';
+export type { StorageErrorCode } from './errors.ts';
+export type { ObjectStore, ObjectInfo } from './object-store.ts';
+export { outputKey, assertValidKey, encodeKey, contentTypeForKey } from './object-store.ts';
+export { S3ObjectStore } from './s3-object-store.ts';
+export type { S3ObjectStoreOptions } from './s3-object-store.ts';
+export { FileObjectStore, loadOrCreateUrlSecret, URL_SECRET_FILE } from './file-object-store.ts';
+export type { FileObjectStoreOptions } from './file-object-store.ts';
+export { signFileKey, checkFileSignature } from './file-url-signing.ts';
+export type { SignedUrlCheck } from './file-url-signing.ts';
+export { createObjectStore } from './create-object-store.ts';
+export type { StoreConfig } from './create-object-store.ts';
