@@ -1,0 +1,51 @@
+/** The engine's request/response shapes (see docs/ARCHITECTURE.md). */
+import type { NoiseGenerator } from '../random/noise-generator.ts';
+import type { Latents } from '../tensor.ts';
+
+export type GenerateMode = 'txt2img' | 'img2img' | 'inpaint';
+
+export interface RgbImage {
+  /** HWC RGB, 8 bits per channel. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface MaskImage {
+  /** HW gray; ≥ 128 repaints, < 128 keeps (diffusers binarises at 0.5). */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface GenerateRequest {
+  mode: GenerateMode;
+  prompt: string;
+  negativePrompt?: string;
+  promptSyntax?: 'plain' | 'a1111';
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  /** A stable scheduler name, a diffusers class name, or 'default' / absent for the model's own. */
+  scheduler?: string;
+  /** Image i uses seed + i with its own generator. */
+  seed: number;
+  numImages: number;
+  strength?: number;
+  initImage?: RgbImage;
+  maskImage?: MaskImage;
+}
+
+export interface GenerateResult {
+  images: Array<RgbImage & { seed: number }>;
+}
+
+export interface GenerateOptions {
+  onStep?: (step: number, total: number, latents?: Latents) => void;
+  signal?: AbortSignal;
+  /** Tests: one source for every draw, in diffusers' order (replaces the per-image generators). */
+  noise?: NoiseGenerator;
+  /** Tests: called with named intermediate tensors (text embeddings, first UNet call, latents per step). */
+  probe?: (name: string, data: Float32Array, dims: readonly number[]) => void;
+}
