@@ -1,0 +1,31 @@
+// The BullMQ Worker on the `generate` queue. Only scheduling lives here; the job itself is
+// run-job.ts. The engine computes on its own thread, so the event loop stays free to renew locks.
+import { Worker, type Job, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { GENERATE_QUEUE, type GenerateJobData } from '@sdsvc/jobs';
+
+export interface GenerateWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  /** Jobs at once: one per device (the engine runs one generation at a time anyway). */
+  concurrency: number;
+  /** Lock TTL; renewed every lockDuration/2 while the job runs. A dead worker's job is taken
+   *  back by the stalled check after at most lockDuration + stalledInterval. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  process(job: Job<GenerateJobData>, token: string | undefined): Promise<void>;
+}
+
+export function createGenerateWorker(opts: GenerateWorkerOptions): Worker<GenerateJobData, void> {
+  const options: WorkerOptions = {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    lockDuration: opts.lockDurationMs ?? 60_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    // One stall (crash, OOM kill) re-runs the job; a second one fails it rather than loop forever.
+    maxStalledCount: 1,
+    autorun: false,
+  };
+  return new Worker<GenerateJobData, void>(GENERATE_QUEUE, (job, token) => opts.process(job, token), options);
+}

@@ -1,0 +1,42 @@
+// What can go wrong while running a job, as the stable codes clients see on `error.code`, and
+// whether another attempt could help (only storage outages and unexpected errors are retried).
+import { isStorageError } from '@sdsvc/storage';
+
+export type JobErrorCode = 'image_invalid' | 'model_error' | 'storage_unavailable' | 'internal_error';
+
+export class JobFailure extends Error {
+  readonly code: JobErrorCode;
+  /** True when a later attempt may succeed (the outage may be over). */
+  readonly retryable: boolean;
+  constructor(code: JobErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'JobFailure';
+    this.code = code;
+    this.retryable = opts.retryable ?? code === 'storage_unavailable';
+  }
+}
+
+/** Wraps a storage error: an outage is transient; a missing input object is not. */
+export function storageFailure(action: string, err: unknown): JobFailure {
+  const detail = err instanceof Error ? err.message || err.name : String(err);
+  if (isStorageError(err, 'object_not_found') || isStorageError(err, 'invalid_key')) {
+    return new JobFailure('internal_error', `${action}: ${detail}`, { retryable: false, cause: err });
+  }
+  return new JobFailure('storage_unavailable', `object storage unavailable while ${action}: ${detail}`, { cause: err });
+}
+
+/** The engine rejected the model or the request: retrying the same input gives the same error. */
+export function modelFailure(err: unknown): JobFailure {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new JobFailure('model_error', `model error: ${detail}`, { retryable: false, cause: err });
+}
+
+export function toJobFailure(err: unknown): JobFailure {
+  if (err instanceof JobFailure) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new JobFailure('internal_error', `internal error: ${detail}`, { retryable: true, cause: err });
+}
+
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}

@@ -1,0 +1,97 @@
+// startWorker: one process's generation worker. One EngineHost (model sessions are loaded once
+// and reused), one BullMQ Worker, one cancel subscription; close() hands back what is running.
+import { Redis } from 'ioredis';
+import type { Config } from '@sdsvc/config';
+import { EngineHost } from '@sdsvc/engine';
+import { bullmqPrefix, JobStore } from '@sdsvc/jobs';
+import type { Logger } from '@sdsvc/logging';
+import { createObjectStore, type ObjectStore } from '@sdsvc/storage';
+import { startCancelWatcher } from './cancel-watcher.ts';
+import { createGenerateWorker } from './generate-worker.ts';
+import { runGenerateJob, ShutdownRequested } from './run-job.ts';
+import { createWebhookNotifier, type JobNotifier } from './webhook-notifier.ts';
+
+export interface StartWorkerOptions {
+  config: Config;
+  logger: Logger;
+  /** Redis URL when config.redisUrl is unset (the embedded default resolved by the caller). */
+  redisUrl?: string;
+  /** Injected parts (tests, ROLE=all sharing); created from config when absent and then owned. */
+  objects?: ObjectStore;
+  engine?: EngineHost;
+  notifier?: JobNotifier;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs; lets the running ones finish for SHUTDOWN_GRACE_MS, then aborts them
+   *  between two steps and hands them back to the queue. */
+  close(): Promise<void>;
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const { config, logger } = opts;
+  const redisUrl = opts.redisUrl ?? config.redisUrl;
+  if (!redisUrl) throw new Error('startWorker: no Redis URL (config.redisUrl or opts.redisUrl)');
+  const owned: Array<() => Promise<unknown>> = [];
+
+  // BullMQ needs maxRetriesPerRequest: null on worker connections (blocking commands).
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  owned.push(() => connection.quit().catch(() => connection.disconnect()));
+
+  const store = new JobStore(connection, { prefix: config.queuePrefix });
+  owned.unshift(() => store.close());
+  const objects = opts.objects ?? (await createObjectStore(config));
+  if (!opts.objects) owned.unshift(() => objects.close());
+  const engine = opts.engine ?? (await EngineHost.start({
+    modelsDir: config.modelsDir,
+    executionProviders: config.executionProviders,
+    cpuMemArena: config.ortCpuMemArena,
+    logger,
+  }));
+  if (!opts.engine) owned.unshift(() => engine.close());
+  const notifier = opts.notifier ?? createWebhookNotifier({ config, connection, store, objects, logger });
+  owned.unshift(() => notifier.close());
+  const cancels = await startCancelWatcher(store);
+  owned.unshift(() => cancels.close());
+
+  const worker = createGenerateWorker({
+    connection,
+    prefix: bullmqPrefix(config.queuePrefix),
+    concurrency: config.workerConcurrency,
+    lockDurationMs: opts.lockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs,
+    process: (job, token) => runGenerateJob(job, token, {
+      store, objects, engine, cancels, logger,
+      notify: (id, event) => notifier.notify(id, event),
+      imageLimits: { maxPixels: config.maxImagePixels },
+    }),
+  });
+  worker.on('error', (err) => logger.error({ err }, 'generate worker error'));
+  worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled (a worker died); it will run again'));
+  void worker.run().catch((err: unknown) => logger.error({ err }, 'generate worker stopped'));
+  await worker.waitUntilReady();
+  logger.info({ concurrency: config.workerConcurrency, queue: 'generate' }, 'generate worker started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= (async () => {
+        logger.info({ graceMs: config.shutdownGraceMs }, 'generate worker stopping');
+        const grace = setTimeout(() => cancels.abortAll(new ShutdownRequested()), config.shutdownGraceMs);
+        try {
+          await worker.close();
+        } finally {
+          clearTimeout(grace);
+        }
+        for (const close of owned) {
+          await close().catch((err: unknown) => logger.warn({ err }, 'error while closing the worker'));
+        }
+        logger.info('generate worker stopped');
+      })();
+      return closing;
+    },
+  };
+}
