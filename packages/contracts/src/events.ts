@@ -4,7 +4,7 @@ import { Timestamp, WebhookEventType } from './common.ts';
 import { JobResource } from './job-resource.ts';
 
 export const JOB_EVENT_TYPES = ['queued', 'started', 'progress', 'succeeded', 'failed', 'canceled'] as const;
-export const JobEventType = z.enum(JOB_EVENT_TYPES).meta({ id: 'JobEventType' });
+export const JobEventType = z.enum(JOB_EVENT_TYPES);
 export type JobEventType = z.infer<typeof JobEventType>;
 export const TERMINAL_EVENTS: readonly JobEventType[] = ['succeeded', 'failed', 'canceled'];
 
@@ -13,14 +13,14 @@ export const JobEventPayload = z.object({
   type: JobEventType,
   seq: z.int().min(1).describe('Monotonically increasing per job'),
   job: JobResource,
-}).meta({ id: 'JobEventPayload' });
+});
 export type JobEventPayload = z.infer<typeof JobEventPayload>;
 
 export const WebhookPayload = z.object({
   type: WebhookEventType,
   timestamp: Timestamp,
   data: JobResource,
-}).meta({ id: 'WebhookPayload' });
+});
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
 /** Which webhook event a job event maps to (progress and queued are not delivered). */

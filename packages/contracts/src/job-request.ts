@@ -1,6 +1,6 @@
 // POST /v1/jobs body. Field names and error codes are a public contract.
 import { z } from 'zod';
-import { JobType, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
+import { JobType, JsonValue, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
 
 export const LIMITS = {
   promptChars: 8000,
@@ -21,7 +21,7 @@ export const WebhookSpec = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048).describe('Receiver URL; private, loopback and link-local addresses are refused unless ALLOW_PRIVATE_URLS'),
   events: z.array(WebhookEventType).min(1).max(WEBHOOK_EVENTS.length).optional()
     .describe('Events to deliver; all when absent'),
-}).meta({ id: 'WebhookSpec' });
+});
 export type WebhookSpec = z.infer<typeof WebhookSpec>;
 
 const Dimension = z.int().min(8).max(LIMITS.dimension).multipleOf(8);
@@ -53,7 +53,7 @@ const CreateJobRequestBase = z.strictObject({
   output_format: OutputFormat.default('png'),
   output_quality: z.int().min(1).max(100).optional().describe('webp/jpeg quality (default 90)'),
   webhook: WebhookSpec.optional(),
-  metadata: z.record(z.string().max(128), z.json()).optional().describe(`Small JSON object echoed back (at most ${LIMITS.metadataBytes} bytes)`),
+  metadata: z.record(z.string().max(128), JsonValue).optional().describe(`Small JSON object echoed back (at most ${LIMITS.metadataBytes} bytes)`),
 });
 
 type Base = z.output<typeof CreateJobRequestBase>;
@@ -96,7 +96,7 @@ function checkPerType(v: Base, ctx: Ctx): void {
   }
 }
 
-export const CreateJobRequest = CreateJobRequestBase.superRefine(checkPerType).meta({ id: 'CreateJobRequest' });
+export const CreateJobRequest = CreateJobRequestBase.superRefine(checkPerType);
 export type CreateJobRequest = z.output<typeof CreateJobRequest>;
 export type CreateJobRequestInput = z.input<typeof CreateJobRequest>;
 

@@ -5,14 +5,14 @@ import { JobStatus, JobType, JsonObject, OutputFormat, ResizeMode, Seed, Timesta
 export const PromptWeight = z.object({
   text: z.string(),
   weight: z.number(),
-}).meta({ id: 'PromptWeight' });
+});
 export type PromptWeight = z.infer<typeof PromptWeight>;
 
 export const InputImageRef = z.object({
   key: z.string().describe('Object-store key of the decoded input, stored as PNG'),
   width: z.int(),
   height: z.int(),
-}).meta({ id: 'InputImageRef' });
+});
 export type InputImageRef = z.infer<typeof InputImageRef>;
 
 /** Parameters after normalisation: what the model actually saw. */
@@ -46,7 +46,7 @@ export const JobParams = z.object({
     mask_image: InputImageRef.optional(),
     reference_image: InputImageRef.optional(),
   }).optional(),
-}).meta({ id: 'JobParams' });
+});
 export type JobParams = z.infer<typeof JobParams>;
 
 export const ResultImage = z.object({
@@ -57,7 +57,7 @@ export const ResultImage = z.object({
   seed: Seed,
   content_type: z.string(),
   bytes: z.int(),
-}).meta({ id: 'ResultImage' });
+});
 export type ResultImage = z.infer<typeof ResultImage>;
 /** Result image as stored on the record: everything but the URL. */
 export type StoredResultImage = Omit<ResultImage, 'url'>;
@@ -65,7 +65,7 @@ export type StoredResultImage = Omit<ResultImage, 'url'>;
 export const JobError = z.object({
   code: z.string(),
   message: z.string(),
-}).meta({ id: 'JobError' });
+});
 export type JobError = z.infer<typeof JobError>;
 
 export const WebhookAttempt = z.object({
@@ -76,7 +76,7 @@ export const WebhookAttempt = z.object({
   status: z.int().nullable().describe('HTTP status of the answer; null when none came'),
   ok: z.boolean(),
   error: z.string().optional(),
-}).meta({ id: 'WebhookAttempt' });
+});
 export type WebhookAttempt = z.infer<typeof WebhookAttempt>;
 
 export const JobResource = z.object({
@@ -100,5 +100,5 @@ export const JobResource = z.object({
     events: z.array(WebhookEventType),
     attempts: z.array(WebhookAttempt),
   }).nullable(),
-}).meta({ id: 'JobResource' });
+});
 export type JobResource = z.infer<typeof JobResource>;

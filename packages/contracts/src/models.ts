@@ -11,8 +11,8 @@ export const ModelSummary = z.object({
   default_scheduler: z.string(),
   schedulers: z.array(z.string()),
   default: z.boolean().describe('True for DEFAULT_MODEL'),
-}).meta({ id: 'ModelSummary' });
+});
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
-export const ModelList = z.object({ data: z.array(ModelSummary) }).meta({ id: 'ModelList' });
+export const ModelList = z.object({ data: z.array(ModelSummary) });
 export type ModelList = z.infer<typeof ModelList>;

@@ -5,7 +5,7 @@ export const FieldError = z.object({
   path: z.string().describe('Dotted path of the failing field, e.g. `webhook.url` or `init_image`'),
   code: z.string().describe('Stable code: required, invalid_type, too_small, too_big, invalid_value, unknown_field, not_allowed_for_type, …'),
   message: z.string(),
-}).meta({ id: 'FieldError' });
+});
 export type FieldError = z.infer<typeof FieldError>;
 
 export const Problem = z.object({
@@ -17,7 +17,7 @@ export const Problem = z.object({
   code: z.string().describe('Stable machine-readable code'),
   request_id: z.string().optional(),
   errors: z.array(FieldError).optional(),
-}).meta({ id: 'Problem' });
+});
 export type Problem = z.infer<typeof Problem>;
 
 /** Stable problem codes with their HTTP status. */
