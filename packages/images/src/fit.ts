@@ -43,6 +43,8 @@ export async function fitImage<T extends Raw>(img: T, width: number, height: num
       extendWith: 'copy',
     });
   }
+  // sharp turns one-channel input into sRGB on some paths; keep masks single-channel.
+  if (channels === 1) pipeline = pipeline.toColourspace('b-w');
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height || info.channels !== channels) {
     throw new Error(`fitImage produced ${info.width}×${info.height}×${info.channels}, expected ${width}×${height}×${channels}`);
