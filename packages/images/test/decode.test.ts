@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { decodeInputImage, ImageInputError } from '@sdsvc/images';
 
 const limits = { maxPixels: 4096 * 4096, maxBytes: 20 * 1024 * 1024 };
 
 // 40×20: left half red, right half blue.
-async function halves(): Promise<sharp.Sharp> {
+async function halves(): Promise<Sharp> {
   const w = 40, h = 20;
   const data = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
