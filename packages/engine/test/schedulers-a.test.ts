@@ -12,6 +12,9 @@ import { PNDMScheduler } from '../src/schedulers/pndm.ts';
 import { DDPMScheduler } from '../src/schedulers/ddpm.ts';
 import { LCMScheduler } from '../src/schedulers/lcm.ts';
 import { DPMSolverMultistepScheduler } from '../src/schedulers/dpm-multistep.ts';
+import { DPMSolverSinglestepScheduler } from '../src/schedulers/dpm-singlestep.ts';
+import { UniPCMultistepScheduler } from '../src/schedulers/unipc.ts';
+import { DEISMultistepScheduler } from '../src/schedulers/deis.ts';
 
 type Ctor = new (config: Partial<SchedulerConfig>) => Scheduler;
 const CLASSES: Record<string, Ctor> = {
@@ -20,6 +23,9 @@ const CLASSES: Record<string, Ctor> = {
   DDPMScheduler,
   LCMScheduler,
   DPMSolverMultistepScheduler,
+  DPMSolverSinglestepScheduler,
+  UniPCMultistepScheduler,
+  DEISMultistepScheduler,
 };
 
 const TORCH_GENERATOR_PATH = new URL('../src/random/torch-generator.ts', import.meta.url);

@@ -26,7 +26,7 @@ export class DDPMScheduler implements Scheduler {
   readonly config: SchedulerConfig;
   readonly order = 1;
   readonly initNoiseSigma = 1;
-  timesteps = new Float64Array(0);
+  timesteps: Float64Array = new Float64Array(0);
   readonly alphasCumprod: Float32Array;
   private numInferenceSteps: number | null = null;
 

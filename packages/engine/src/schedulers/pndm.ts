@@ -31,7 +31,7 @@ export class PNDMScheduler implements Scheduler {
   readonly config: SchedulerConfig;
   readonly order = 1;
   readonly initNoiseSigma = 1;
-  timesteps = new Float64Array(0);
+  timesteps: Float64Array = new Float64Array(0);
   readonly alphasCumprod: Float32Array;
   private readonly finalAlphaCumprod: number;
   private numInferenceSteps: number | null = null;

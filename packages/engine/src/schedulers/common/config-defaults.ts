@@ -2,10 +2,10 @@
 // take the class's __init__ defaults.
 import type { SchedulerConfig } from '../config.ts';
 
-export function withDefaults<D extends Record<string, unknown>>(defaults: D, config: Partial<SchedulerConfig> | Record<string, unknown>): SchedulerConfig & D {
+export function withDefaults(defaults: Record<string, unknown>, config: Partial<SchedulerConfig> | Record<string, unknown>): SchedulerConfig {
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = v;
-  return out as SchedulerConfig & D;
+  return out as SchedulerConfig;
 }
 
 /** The __init__ defaults most diffusers schedulers share (DDPM's betas: linear 1e-4..0.02). */

@@ -1,0 +1,181 @@
+// DPMSolverSinglestepScheduler (diffusers 0.27.2): single-step DPM-Solver(++). Steps are grouped
+// by `order_list` ([1, 2, 1, 2, ...] for order 2): each group restarts from the sample held at its
+// first (order-1) step, using the model outputs gathered inside the group.
+import type { Latents } from '../tensor.ts';
+import type { SchedulerConfig } from './config.ts';
+import type { Scheduler, SchedulerStepOutput } from './types.ts';
+import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
+import { multistepTimesteps } from './common/timestep-spacing.ts';
+import { clippedIndex, vpSigmaSchedule } from './common/vp-sigmas.ts';
+import { VpSigmaBase } from './common/vp-base.ts';
+import { dynamicThresholdInPlace } from './common/threshold.ts';
+import { predictEpsilon, predictX0 } from './common/prediction.ts';
+import { axpby, linearCombination } from './common/tensor-ops.ts';
+
+export const DPM_SINGLESTEP_DEFAULTS = {
+  num_train_timesteps: 1000,
+  beta_start: 0.0001,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
+  trained_betas: null,
+  solver_order: 2,
+  prediction_type: 'epsilon',
+  thresholding: false,
+  dynamic_thresholding_ratio: 0.995,
+  sample_max_value: 1.0,
+  algorithm_type: 'dpmsolver++',
+  solver_type: 'midpoint',
+  lower_order_final: false,
+  use_karras_sigmas: false,
+  final_sigmas_type: 'zero',
+  lambda_min_clipped: -Infinity,
+  variance_type: null,
+  steps_offset: BASE_DEFAULTS.steps_offset,
+} as const;
+
+/** diffusers' get_order_list: the solver order of each step. */
+export function singlestepOrderList(steps: number, order: number, lowerOrderFinal: boolean): number[] {
+  if (order > 3) throw new Error('DPMSolverSinglestepScheduler: order > 3 is not supported');
+  const rep = (pattern: number[], times: number) => Array.from({ length: Math.max(0, times) }, () => pattern).flat();
+  if (lowerOrderFinal) {
+    if (order === 3) {
+      if (steps % 3 === 0) return [...rep([1, 2, 3], Math.floor(steps / 3) - 1), 1, 2, 1];
+      if (steps % 3 === 1) return [...rep([1, 2, 3], Math.floor(steps / 3)), 1];
+      return [...rep([1, 2, 3], Math.floor(steps / 3)), 1, 2];
+    }
+    if (order === 2) {
+      if (steps % 2 === 0) return [...rep([1, 2], steps / 2 - 1), 1, 1];
+      return [...rep([1, 2], Math.floor(steps / 2)), 1];
+    }
+    return rep([1], steps);
+  }
+  if (order === 3) return rep([1, 2, 3], Math.floor(steps / 3));
+  if (order === 2) return rep([1, 2], Math.floor(steps / 2));
+  return rep([1], steps);
+}
+
+export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Scheduler {
+  private readonly algorithm: 'dpmsolver' | 'dpmsolver++';
+  private readonly solverOrder: number;
+  private modelOutputs: (Float32Array | null)[] = [];
+  /** The sample at the start of the current group. */
+  private groupSample: Float32Array | null = null;
+  private orderList: number[] = [];
+
+  constructor(config: Partial<SchedulerConfig>) {
+    const c: Record<string, unknown> = withDefaults(DPM_SINGLESTEP_DEFAULTS, config);
+    if (c.algorithm_type === 'deis') c.algorithm_type = 'dpmsolver++';
+    if (c.solver_type === 'logrho' || c.solver_type === 'bh1' || c.solver_type === 'bh2') c.solver_type = 'midpoint';
+    super('DPMSolverSinglestepScheduler', c as SchedulerConfig);
+    if (c.algorithm_type !== 'dpmsolver' && c.algorithm_type !== 'dpmsolver++') {
+      throw new Error(`DPMSolverSinglestepScheduler: algorithm_type "${String(c.algorithm_type)}" is not supported`);
+    }
+    if (c.solver_type !== 'midpoint' && c.solver_type !== 'heun') throw new Error(`DPMSolverSinglestepScheduler: solver_type "${String(c.solver_type)}" is not supported`);
+    if (c.algorithm_type !== 'dpmsolver++' && c.final_sigmas_type === 'zero') {
+      throw new Error('DPMSolverSinglestepScheduler: final_sigmas_type "zero" needs algorithm_type dpmsolver++; use "sigma_min"');
+    }
+    if (c.variance_type === 'learned_range') throw new Error('DPMSolverSinglestepScheduler: learned variance is not supported');
+    this.algorithm = c.algorithm_type;
+    this.solverOrder = Number(c.solver_order);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const c = this.config as Record<string, unknown>;
+    const last = this.config.num_train_timesteps - clippedIndex(this.alphasCumprod, Number(c.lambda_min_clipped));
+    // This class has no timestep_spacing: always linspace.
+    const base = multistepTimesteps({ ...this.config, timestep_spacing: 'linspace' }, numInferenceSteps, last);
+    const final = c.final_sigmas_type;
+    if (final !== 'zero' && final !== 'sigma_min') throw new Error(`final_sigmas_type must be "zero" or "sigma_min", got ${String(final)}`);
+    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, base, !!c.use_karras_sigmas, final);
+    this.timesteps = timesteps;
+    this.sigmas = sigmas;
+    this.numInferenceSteps = numInferenceSteps;
+    this.modelOutputs = new Array(this.solverOrder).fill(null);
+    this.groupSample = null;
+    // diffusers rewrites its config here (config_changed_by_set_timesteps): an uneven step count or a
+    // zero final sigma forces lower_order_final.
+    if (!c.lower_order_final && numInferenceSteps % this.solverOrder !== 0) c.lower_order_final = true;
+    if (!c.lower_order_final && c.final_sigmas_type === 'zero') c.lower_order_final = true;
+    this.orderList = singlestepOrderList(numInferenceSteps, this.solverOrder, !!c.lower_order_final);
+    this.resetStepState();
+  }
+
+  private convertModelOutput(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    const { alpha, sigma } = this.at(i);
+    const type = predictionTypeOf(this.config, this.className);
+    if (this.algorithm === 'dpmsolver++') {
+      const x0 = predictX0(type, m, sample, alpha, sigma);
+      if (this.config.thresholding) dynamicThresholdInPlace(x0, dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
+      return x0;
+    }
+    return predictEpsilon(type, m, sample, alpha, sigma);
+  }
+
+  step(modelOutput: Latents, timestep: number, sample: Latents): SchedulerStepOutput {
+    const i = this.currentStepIndex(timestep);
+    const converted = this.convertModelOutput(modelOutput.data, sample.data, sample.dims, i);
+    this.modelOutputs.shift();
+    this.modelOutputs.push(converted);
+    let order = this.orderList[i]!;
+    while (this.modelOutputs[this.modelOutputs.length - order] === null) order--;
+    if (order === 1) this.groupSample = sample.data.slice();
+    const x = this.groupSample!;
+    const prev = order === 1 ? this.firstOrder(converted, x, i) : order === 2 ? this.secondOrder(x, i) : this.thirdOrder(x, i);
+    this.stepIndex = i + 1;
+    return { prevSample: { data: prev, dims: sample.dims } };
+  }
+
+  private firstOrder(m0: Float32Array, x: Float32Array, i: number): Float32Array {
+    const t = this.at(i + 1), s = this.at(i);
+    const h = t.lambda - s.lambda;
+    return this.algorithm === 'dpmsolver++'
+      ? axpby(t.sigma / s.sigma, x, -t.alpha * Math.expm1(-h), m0)
+      : axpby(t.alpha / s.alpha, x, -t.sigma * Math.expm1(h), m0);
+  }
+
+  /** From the group's sample at index i-1, through the outputs at i-1 (m1) and i (m0), to i+1. */
+  private secondOrder(x: Float32Array, i: number): Float32Array {
+    const t = this.at(i + 1), s0 = this.at(i), s1 = this.at(i - 1);
+    const k = this.modelOutputs.length;
+    const m0 = this.modelOutputs[k - 1]!, m1 = this.modelOutputs[k - 2]!;
+    const h = t.lambda - s1.lambda, h0 = s0.lambda - s1.lambda;
+    const r0 = h0 / h;
+    const heun = this.config.solver_type === 'heun';
+    let cx: number, cD0: number, cD1: number;
+    if (this.algorithm === 'dpmsolver++') {
+      const e = Math.expm1(-h);
+      cx = t.sigma / s1.sigma; cD0 = -t.alpha * e; cD1 = heun ? t.alpha * (e / h + 1) : -0.5 * t.alpha * e;
+    } else {
+      const e = Math.expm1(h);
+      cx = t.alpha / s1.alpha; cD0 = -t.sigma * e; cD1 = heun ? -t.sigma * (e / h - 1) : -0.5 * t.sigma * e;
+    }
+    // D0 = m1, D1 = (m0 - m1) / r0
+    return linearCombination([cx, cD1 / r0, cD0 - cD1 / r0], [x, m0, m1]);
+  }
+
+  private thirdOrder(x: Float32Array, i: number): Float32Array {
+    const t = this.at(i + 1), s0 = this.at(i), s1 = this.at(i - 1), s2 = this.at(i - 2);
+    const k = this.modelOutputs.length;
+    const m0 = this.modelOutputs[k - 1]!, m1 = this.modelOutputs[k - 2]!, m2 = this.modelOutputs[k - 3]!;
+    const h = t.lambda - s2.lambda, h0 = s0.lambda - s2.lambda, h1 = s1.lambda - s2.lambda;
+    const r0 = h0 / h, r1 = h1 / h;
+    // Coefficients on [m0, m1, m2]: D0 = m2, D1_0 = (m1 - m2)/r1, D1_1 = (m0 - m2)/r0,
+    // D1 = (r0 D1_0 - r1 D1_1)/(r0 - r1), D2 = 2 (D1_1 - D1_0)/(r0 - r1).
+    const D0 = [0, 0, 1];
+    const D10 = [0, 1 / r1, -1 / r1], D11 = [1 / r0, 0, -1 / r0];
+    const D1 = D10.map((v, j) => (r0 * v - r1 * D11[j]!) / (r0 - r1));
+    const D2 = D10.map((v, j) => (2 * (D11[j]! - v)) / (r0 - r1));
+    const heun = this.config.solver_type === 'heun';
+    let cx: number, c0: number, c1: number, c2: number;
+    if (this.algorithm === 'dpmsolver++') {
+      const e = Math.expm1(-h);
+      cx = t.sigma / s2.sigma; c0 = -t.alpha * e; c1 = t.alpha * (e / h + 1); c2 = -t.alpha * ((e + h) / (h * h) - 0.5);
+    } else {
+      const e = Math.expm1(h);
+      cx = t.alpha / s2.alpha; c0 = -t.sigma * e; c1 = -t.sigma * (e / h - 1); c2 = -t.sigma * ((e - h) / (h * h) - 0.5);
+    }
+    // midpoint uses D1_1 alone; heun uses D1 and D2.
+    const cm = [0, 1, 2].map((j) => c0 * D0[j]! + (heun ? c1 * D1[j]! + c2 * D2[j]! : c1 * D11[j]!));
+    return linearCombination([cx, cm[0]!, cm[1]!, cm[2]!], [x, m0, m1, m2]);
+  }
+}
