@@ -1,0 +1,137 @@
+// The service end to end, as deployed: API and workers as separate processes, a private Redis,
+// a real S3-protocol store, signed webhooks to a loopback receiver.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startE2eStack, type E2eStack } from '../support/e2e-stack.ts';
+import { readPng } from '../support/png.ts';
+import { collectSse, type SseEvent } from '../support/sse.ts';
+import { centreSquareMaskPng, gradientPng } from '../support/test-images.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+/** Enough steps at this size that a job is still running when the test acts on it. */
+const LONG_JOB = { prompt: 'a long job', width: 256, height: 256, steps: 150, num_images: 2, seed: 9 };
+
+describe('service end to end (API and worker processes)', { timeout: 300_000 }, () => {
+  let stack: E2eStack;
+  before(async () => { stack = await startE2eStack(); });
+  after(async () => { await stack?.stop(); });
+
+  test('txt2img: SSE order, signed webhooks, PNG with parameters via the returned URL', async () => {
+    // No worker yet: the job is certainly queued when the SSE client connects.
+    const job = await stack.postJob({
+      type: 'txt2img', prompt: 'a red (lighthouse:1.2) at dusk', negative_prompt: 'blurry',
+      width: 64, height: 64, steps: 4, seed: 1234, metadata: { order: 'a-1' },
+      webhook: { url: stack.hooks.url },
+    });
+    assert.equal(job.status, 'queued');
+    const sse = collectSse(`${stack.baseUrl}/v1/jobs/${job.id}/events`);
+    await stack.startWorker();
+    const events: SseEvent[] = await sse;
+
+    const types = events.map((e) => e.event);
+    assert.equal(types[0], 'queued', `events: ${types.join(',')}`);
+    assert.equal(types[1], 'started', `events: ${types.join(',')}`);
+    assert.equal(types.at(-1), 'succeeded', `events: ${types.join(',')}`);
+    const progress = events.filter((e) => e.event === 'progress');
+    assert.deepEqual(progress.map((e) => (e.data as { job: { progress: { step: number } } }).job.progress.step), [1, 2, 3, 4]);
+    const seqs = events.map((e) => (e.data as { seq: number }).seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'seq increases');
+
+    const done = await stack.getJob(job.id);
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.result!.images.length, 1);
+    const img = done.result!.images[0];
+    assert.equal(img.seed, 1234);
+    assert.equal(img.content_type, 'image/png');
+    assert.match(img.key, new RegExp(`${job.id}/0\\.png$`));
+
+    const res = await fetch(img.url);
+    assert.equal(res.status, 200);
+    const png = Buffer.from(await res.arrayBuffer());
+    assert.equal(png.length, img.bytes);
+    const info = readPng(png);
+    assert.deepEqual([info.width, info.height], [64, 64]);
+    assert.match(info.text.parameters ?? '', /a red \(lighthouse:1\.2\) at dusk/);
+    assert.match(info.text.parameters ?? '', /Seed: 1234/);
+
+    const hooks = await waitFor(() => {
+      const mine = stack.hooks.received.filter((h) => h.payload.data.id === job.id);
+      return mine.some((h) => h.type === 'job.succeeded') ? mine : undefined;
+    }, { what: 'job.succeeded webhook' });
+    assert.deepEqual(stack.hooks.rejected, [], 'every delivery verified');
+    assert.deepEqual(hooks.map((h) => h.type), ['job.started', 'job.succeeded']);
+    const succeeded = hooks[1].payload.data as unknown as { status: string; metadata: unknown; result: { images: unknown[] } };
+    assert.equal(succeeded.status, 'succeeded');
+    assert.deepEqual(succeeded.metadata, { order: 'a-1' });
+    assert.equal(succeeded.result.images.length, 1);
+  });
+
+  test('img2img and inpaint run through API, queue, worker and storage', async () => {
+    const init = (await gradientPng(64, 64)).toString('base64');
+    const mask = (await centreSquareMaskPng(64, 64)).toString('base64');
+    const img2img = await stack.postJob({ type: 'img2img', prompt: 'a painting', init_image: init, strength: 0.6, steps: 5, seed: 3 });
+    const inpaint = await stack.postJob({
+      type: 'inpaint', model: 'tiny-sd15-inpaint', prompt: 'a red square', init_image: init, mask_image: `data:image/png;base64,${mask}`,
+      steps: 4, seed: 5, mask_blur: 2,
+    });
+    for (const [job, size] of [[img2img, 64], [inpaint, 64]] as const) {
+      const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish');
+      assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
+      const png = Buffer.from(await (await fetch(done.result!.images[0].url)).arrayBuffer());
+      const info = readPng(png);
+      assert.deepEqual([info.width, info.height], [size, size]);
+      assert.match(info.text.parameters ?? '', /Denoising strength/);
+    }
+  });
+
+  test('cancel a running job: it stops between steps and ends canceled', async () => {
+    const job = await stack.postJob({ ...LONG_JOB, webhook: { url: stack.hooks.url, events: ['job.canceled'] } });
+    await stack.waitForJob(job.id, (j) => j.status === 'running' && j.progress.step >= 1, 'to be running');
+    const res = await fetch(`${stack.baseUrl}/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    assert.ok(res.status === 200 || res.status === 202, `cancel → ${res.status}`);
+    const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to end');
+    assert.equal(done.status, 'canceled');
+    assert.ok(done.progress.step < done.progress.total, `stopped early (${done.progress.step}/${done.progress.total})`);
+    assert.equal(done.result, null);
+    await waitFor(() => stack.hooks.received.find((h) => h.payload.data.id === job.id && h.type === 'job.canceled'), { what: 'job.canceled webhook' });
+    // The worker is free again: a later job still runs.
+    const next = await stack.postJob({ prompt: 'after cancel', width: 64, height: 64, steps: 2 });
+    assert.equal((await stack.waitForJob(next.id, (j) => TERMINAL.includes(j.status), 'to finish')).status, 'succeeded');
+  });
+
+  test('SIGTERM mid-job: the job is handed back and completes on another worker exactly once', async () => {
+    const first = stack.workers[0];
+    const job = await stack.postJob({ ...LONG_JOB, steps: 40, webhook: { url: stack.hooks.url } });
+    await stack.waitForJob(job.id, (j) => j.status === 'running' && j.progress.step >= 1, 'to be running');
+    const exit = await first.stop('SIGTERM');
+    assert.equal(exit.code, 0, `worker exit ${JSON.stringify(exit)}\n${first.tail()}`);
+    assert.ok(first.logs.some((l) => l.job_id === job.id && /handed back/.test(String(l.msg))), first.tail());
+    const requeued = await stack.getJob(job.id);
+    assert.equal(requeued.status, 'queued', 'back in the queue, not failed');
+
+    await stack.startWorker();
+    const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish on the second worker');
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.result!.images.length, 2);
+    const hooks = await waitFor(() => {
+      const mine = stack.hooks.received.filter((h) => h.payload.data.id === job.id);
+      return mine.some((h) => h.type === 'job.succeeded') ? mine : undefined;
+    }, { what: 'job.succeeded webhook' });
+    assert.deepEqual(hooks.map((h) => h.type).sort(), ['job.started', 'job.started', 'job.succeeded']);
+    // Nothing else turns up for it: ran to completion once.
+    const seconds = stack.workers.slice(1).flatMap((w) => w.logs).filter((l) => l.job_id === job.id && l.msg === 'job succeeded');
+    assert.equal(seconds.length, 1);
+  });
+
+  test('storage down before the upload: failed with storage_unavailable after bounded attempts', async () => {
+    const job = await stack.postJob({ ...LONG_JOB, steps: 30, num_images: 1 });
+    await stack.waitForJob(job.id, (j) => j.status === 'running' && j.progress.step >= 1, 'to be running');
+    await stack.s3.stop();
+    const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to fail', 120_000);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error?.code, 'storage_unavailable');
+    assert.match(done.error!.message, /storage/);
+    assert.equal(done.attempts, 2, 'JOB_ATTEMPTS=2 attempts, visible on the job');
+  });
+});

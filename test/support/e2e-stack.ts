@@ -1,0 +1,105 @@
+// The production topology on one machine, for end-to-end tests: a private redis-server, a real
+// S3-protocol server, a signed-webhook receiver on loopback, the API process and worker
+// processes (each `scripts/node apps/api/src/main.ts` with its ROLE).
+import { freePort, startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startS3, type TestS3 } from './s3.ts';
+import { startService, waitForHttp, type ServiceProcess } from './service-process.ts';
+import { waitFor } from './wait-for.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+
+/** A valid Standard Webhooks secret (whsec_ + base64 of 32 bytes), for tests only. */
+export const TEST_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+export interface JobResourceLike {
+  id: string;
+  status: string;
+  attempts: number;
+  progress: { step: number; total: number };
+  params: Record<string, unknown> & { seed: number; width: number; height: number };
+  result: { images: Array<{ url: string; key: string; width: number; height: number; seed: number; content_type: string; bytes: number }> } | null;
+  error: { code: string; message: string } | null;
+  webhook: { attempts: Array<{ event: string; ok: boolean }> } | null;
+}
+
+export interface E2eStack {
+  redis: LocalRedis;
+  s3: TestS3;
+  hooks: WebhookReceiver;
+  api: ServiceProcess;
+  baseUrl: string;
+  /** Environment shared by the API and the workers. */
+  env: Record<string, string>;
+  workers: ServiceProcess[];
+  startWorker(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
+  postJob(body: Record<string, unknown>): Promise<JobResourceLike>;
+  getJob(id: string): Promise<JobResourceLike>;
+  waitForJob(id: string, pred: (job: JobResourceLike) => boolean, what: string, timeoutMs?: number): Promise<JobResourceLike>;
+  stop(): Promise<void>;
+}
+
+export async function startE2eStack(extraEnv: Record<string, string> = {}): Promise<E2eStack> {
+  const [redis, s3, hooks, port] = await Promise.all([startLocalRedis(), startS3(), startWebhookReceiver(TEST_WEBHOOK_SECRET), freePort()]);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    ...s3.env,
+    REDIS_URL: redis.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: baseUrl,
+    MODELS_DIR: './models',
+    DEFAULT_MODEL: 'tiny-sd15',
+    WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    WEBHOOK_RETRY_SCHEDULE: '0,200ms,500ms',
+    ALLOW_PRIVATE_URLS: 'true',
+    JOB_ATTEMPTS: '2',
+    SHUTDOWN_GRACE_MS: '0',
+    ...extraEnv,
+  };
+  const api = startService('api', env);
+  const workers: ServiceProcess[] = [];
+  const stack: E2eStack = {
+    redis, s3, hooks, api, baseUrl, env, workers,
+    async startWorker(more = {}) {
+      const worker = startService('worker', { ...env, ...more });
+      workers.push(worker);
+      await worker.waitForLog((l) => l.msg === 'service started', 'worker ready', 90_000);
+      return worker;
+    },
+    async postJob(body) {
+      const res = await fetch(`${baseUrl}/v1/jobs`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as JobResourceLike;
+      if (res.status !== 202) throw new Error(`POST /v1/jobs → ${res.status}: ${JSON.stringify(json)}`);
+      return json;
+    },
+    async getJob(id) {
+      const res = await fetch(`${baseUrl}/v1/jobs/${id}`);
+      if (!res.ok) throw new Error(`GET /v1/jobs/${id} → ${res.status}`);
+      return (await res.json()) as JobResourceLike;
+    },
+    async waitForJob(id, pred, what, timeoutMs = 90_000) {
+      let last: JobResourceLike | undefined;
+      try {
+        return await waitFor(async () => {
+          last = await stack.getJob(id);
+          return pred(last) ? last : undefined;
+        }, { timeoutMs, intervalMs: 50, what: `job ${id} ${what}` });
+      } catch (err) {
+        const logs = workers.map((w) => `--- worker ${w.child.pid} ---\n${w.tail(15)}`).join('\n');
+        throw new Error(`${(err as Error).message}\nlast: ${JSON.stringify(last)}\n${logs}`);
+      }
+    },
+    async stop() {
+      await Promise.all([...workers.map((w) => w.stop()), api.stop()]);
+      await Promise.all([redis.stop(), s3.stop().catch(() => {}), hooks.close()]);
+    },
+  };
+  try {
+    await waitForHttp(`${baseUrl}/healthz`, 90_000);
+  } catch (err) {
+    await stack.stop();
+    throw new Error(`${(err as Error).message}\n--- api log ---\n${api.tail()}`);
+  }
+  return stack;
+}
