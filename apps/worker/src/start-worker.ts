@@ -48,10 +48,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const engine = opts.engine ?? (await EngineHost.start({
     modelsDir: config.modelsDir,
     executionProviders: config.executionProviders,
-    cpuMemArena: config.ortCpuMemArena,
-    logger,
+    enableCpuMemArena: config.ortCpuMemArena,
+    log: (message: string) => logger.info({ component: 'engine' }, message),
   }));
-  if (!opts.engine) owned.unshift(() => engine.close());
+  if (!opts.engine) {
+    owned.unshift(() => engine.close());
+    // Load and warm the default model now, so the first job does not pay for it.
+    await engine.preload(config.defaultModel)
+      .catch((err: unknown) => logger.warn({ err, model: config.defaultModel }, 'default model preload failed'));
+  }
   const notifier = opts.notifier ?? createWebhookNotifier({ config, connection, store, objects, logger });
   owned.unshift(() => notifier.close());
   const cancels = await startCancelWatcher(store);
