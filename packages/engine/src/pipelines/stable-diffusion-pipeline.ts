@@ -63,10 +63,15 @@ export class StableDiffusionPipeline {
     });
   }
 
+  /**
+   * diffusers swaps schedulers with `Cls.from_config(pipe.scheduler.config)`: the config of the
+   * model's own scheduler *with that class's defaults filled in* (e.g. PNDM's timestep_spacing
+   * "leading"), so the swap starts from the own scheduler's effective config, not the raw file.
+   */
   createScheduler(name?: string): Scheduler {
-    const config = this.models.schedulerConfig;
-    const chosen = !name || name === 'default' ? String(config._class_name ?? 'PNDMScheduler') : name;
-    return createScheduler(chosen, config);
+    const own = createScheduler('default', this.models.schedulerConfig);
+    if (!name || name.trim().toLowerCase() === 'default') return own;
+    return createScheduler(name, own.config);
   }
 
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {

@@ -1,0 +1,78 @@
+/**
+ * The engine thread: ORT's session.run blocks the thread it runs on, so pipelines live here and
+ * the main event loop stays free. Pipelines are loaded on first use per model and kept.
+ * Cancellation arrives through a shared Int32 flag, read between denoising steps.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { join, resolve } from 'node:path';
+import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
+import { listModels } from '../models/model-info.ts';
+import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
+
+const opts = workerData as EngineThreadOptions;
+const port = parentPort!;
+const pipelines = new Map<string, Promise<StableDiffusionPipeline>>();
+let queue: Promise<void> = Promise.resolve();
+
+function post(msg: FromEngine, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+async function pipelineFor(modelId: string): Promise<StableDiffusionPipeline> {
+  let p = pipelines.get(modelId);
+  if (!p) {
+    p = (async () => {
+      const known = await listModels(opts.modelsDir);
+      if (!known.some((m) => m.id === modelId)) {
+        throw Object.assign(new Error(`unknown model "${modelId}" (available: ${known.map((m) => m.id).join(', ')})`), { name: 'UnknownModelError' });
+      }
+      return StableDiffusionPipeline.load(join(resolve(opts.modelsDir), modelId), {
+        executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads,
+        enableCpuMemArena: opts.enableCpuMemArena, warmup: opts.warmup ?? true, rngKernel: opts.rngKernel,
+        log: (message) => post({ type: 'log', message }),
+      });
+    })();
+    pipelines.set(modelId, p);
+    p.catch(() => pipelines.delete(modelId)); // a failed load may succeed later (files fixed)
+  }
+  return p;
+}
+
+function serialize(err: unknown): SerializedError {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { name: 'Error', message: String(err) };
+}
+
+async function run(msg: ToEngine): Promise<void> {
+  if (msg.type === 'close') {
+    for (const p of pipelines.values()) await p.then((x) => x.release(), () => undefined);
+    port.close();
+    return;
+  }
+  try {
+    const pipe = await pipelineFor(msg.modelId);
+    if (msg.type === 'preload') {
+      post({ type: 'result', id: msg.id, result: { images: [] } });
+      return;
+    }
+    const flag = new Int32Array(msg.cancel);
+    const controller = new AbortController();
+    const checkCancel = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
+    checkCancel();
+    const result = await pipe.generate(msg.request, {
+      signal: controller.signal,
+      onStep: (step, total) => {
+        post({ type: 'progress', id: msg.id, step, total });
+        checkCancel();
+      },
+    });
+    post({ type: 'result', id: msg.id, result }, result.images.map((i) => i.data.buffer as ArrayBuffer));
+  } catch (err) {
+    post({ type: 'error', id: msg.id, error: serialize(err) });
+  }
+}
+
+// Jobs run one at a time, in arrival order.
+port.on('message', (msg: ToEngine) => {
+  queue = queue.then(() => run(msg));
+});

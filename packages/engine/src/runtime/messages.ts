@@ -1,0 +1,26 @@
+/** Messages between EngineHost (main thread) and the engine thread. */
+import type { GenerateRequest, GenerateResult } from '../pipelines/types.ts';
+import type { ExecutionProviderName } from '../models/onnx-session.ts';
+
+export interface EngineThreadOptions {
+  modelsDir: string;
+  executionProviders?: ExecutionProviderName[];
+  intraOpNumThreads?: number;
+  enableCpuMemArena?: boolean;
+  /** Warm each pipeline when it is first loaded (default true). */
+  warmup?: boolean;
+  rngKernel?: 'avx2' | 'default';
+}
+
+export type ToEngine =
+  | { type: 'generate'; id: number; modelId: string; request: GenerateRequest; cancel: SharedArrayBuffer }
+  | { type: 'preload'; id: number; modelId: string }
+  | { type: 'close' };
+
+export interface SerializedError { name: string; message: string; stack?: string }
+
+export type FromEngine =
+  | { type: 'progress'; id: number; step: number; total: number }
+  | { type: 'result'; id: number; result: GenerateResult }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'log'; message: string };
