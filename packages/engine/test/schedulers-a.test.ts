@@ -75,3 +75,118 @@ for (const c of cases) {
     checkCase(c, generator);
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+import { createScheduler, SCHEDULER_NAMES, SCHEDULER_CLASSES, UnknownSchedulerError } from '../src/schedulers/registry.ts';
+import { schedulerBaseConfig } from './support/scheduler-golden.ts';
+
+test('registry: every stable name resolves to a scheduler of the expected class', () => {
+  const base = schedulerBaseConfig();
+  const expected: Record<string, string> = {
+    ddim: 'DDIMScheduler', pndm: 'PNDMScheduler', ddpm: 'DDPMScheduler', euler: 'EulerDiscreteScheduler',
+    euler_karras: 'EulerDiscreteScheduler', euler_a: 'EulerAncestralDiscreteScheduler', lms: 'LMSDiscreteScheduler',
+    lms_karras: 'LMSDiscreteScheduler', heun: 'HeunDiscreteScheduler', kdpm2: 'KDPM2DiscreteScheduler',
+    dpmpp_2m: 'DPMSolverMultistepScheduler', dpmpp_2m_karras: 'DPMSolverMultistepScheduler',
+    dpmpp_2m_sde: 'DPMSolverMultistepScheduler', dpmpp_2m_sde_karras: 'DPMSolverMultistepScheduler',
+    dpm_single: 'DPMSolverSinglestepScheduler', dpmpp_sde: 'DPMSolverSinglestepScheduler',
+    unipc: 'UniPCMultistepScheduler', deis: 'DEISMultistepScheduler', lcm: 'LCMScheduler',
+  };
+  assert.deepEqual([...SCHEDULER_NAMES].sort(), Object.keys(expected).sort());
+  for (const name of SCHEDULER_NAMES) {
+    const s = createScheduler(name, base);
+    assert.equal(s.className, expected[name], name);
+    assert.equal(s.name, name);
+    s.setTimesteps(4);
+    assert.ok(s.timesteps.length >= 4, `${name} timesteps`);
+  }
+  assert.equal(createScheduler('dpmpp_2m_karras', base).config.use_karras_sigmas, true);
+  assert.equal(createScheduler('dpmpp_2m_sde', base).config.algorithm_type, 'sde-dpmsolver++');
+  // The model's full config carries over (SD 1.5: steps_offset 1, no timestep_spacing → class default).
+  const dpm = createScheduler('dpmpp_2m', base);
+  assert.equal(dpm.config.steps_offset, 1);
+  assert.equal(dpm.config.timestep_spacing, 'linspace');
+  assert.equal(createScheduler('ddim', base).config.timestep_spacing, 'leading');
+});
+
+test('registry: default / absent → the model\'s own class; diffusers class names accepted', () => {
+  const base = schedulerBaseConfig(); // _class_name PNDMScheduler
+  assert.equal(createScheduler(undefined, base).className, 'PNDMScheduler');
+  assert.equal(createScheduler('default', base).className, 'PNDMScheduler');
+  assert.equal(createScheduler('', base).className, 'PNDMScheduler');
+  assert.equal(createScheduler('default', { ...base, _class_name: 'DDIMScheduler', prediction_type: 'v_prediction' }).config.prediction_type, 'v_prediction');
+  for (const cls of Object.keys(SCHEDULER_CLASSES)) assert.equal(createScheduler(cls, base).className, cls);
+  assert.throws(() => createScheduler('default', { ...base, _class_name: 'DPMSolverSDEScheduler' }), /not supported/);
+});
+
+test('registry: unknown name throws UnknownSchedulerError with the valid names', () => {
+  const base = schedulerBaseConfig();
+  let caught: unknown;
+  try { createScheduler('euler_bogus', base); } catch (e) { caught = e; }
+  assert.ok(caught instanceof UnknownSchedulerError);
+  assert.equal(caught.name, 'UnknownSchedulerError');
+  assert.equal(caught.schedulerName, 'euler_bogus');
+  for (const n of SCHEDULER_NAMES) assert.ok(caught.validNames.includes(n));
+  assert.ok(caught.validNames.includes('default'));
+  assert.match(caught.message, /dpmpp_2m_karras/);
+});
+
+// Registry names that are golden variants must reproduce them from the SD 1.5 base config alone.
+for (const c of cases.filter((x) => SCHEDULER_NAMES.includes(x.variant))) {
+  test(`registry: ${c.variant} n${c.numInferenceSteps} built from the model config matches the golden`, async () => {
+    const s = createScheduler(c.variant, schedulerBaseConfig());
+    for (const [k, v] of Object.entries(c.config)) {
+      if (k === '_use_default_values' || (c.configChangedBySetTimesteps && k in c.configChangedBySetTimesteps)) continue;
+      assert.deepEqual(s.config[k], v, `config.${k}`);
+    }
+    const generator = c.stepNoiseDraws.count > 0 ? await seed0Generator() : undefined;
+    if (c.stepNoiseDraws.count > 0 && !generator) return;
+    assert.ok(maxRelErr(runDummyLoop(s, c, generator), c.trajectory) <= 1e-4);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// img2img: addNoise + setBeginIndex
+
+test('img2img: DPM-Solver++ addNoise/step at a begin index match a full-schedule scheduler', () => {
+  const base = schedulerBaseConfig();
+  const x0 = new Float32Array(256).map((_, i) => Math.sin(i));
+  const noise = new Float32Array(256).map((_, i) => Math.cos(3 * i));
+  const dims = [1, 4, 8, 8];
+  const a = createScheduler('dpmpp_2m', base);
+  a.setTimesteps(10);
+  const tStart = 4;
+  a.setBeginIndex!(tStart);
+  const t = a.timesteps[tStart]!;
+  const noisy = a.addNoise({ data: x0, dims }, { data: noise, dims }, t);
+  const sigma = (a as unknown as { sigmas: Float32Array }).sigmas[tStart]!;
+  const alphaT = 1 / Math.sqrt(sigma * sigma + 1);
+  for (let i = 0; i < 256; i++) assert.ok(Math.abs(noisy.data[i]! - (alphaT * x0[i]! + sigma * alphaT * noise[i]!)) < 1e-6);
+  // Same numbers as a scheduler that finds its index from the (unique) timestep.
+  const b = createScheduler('dpmpp_2m', base);
+  b.setTimesteps(10);
+  assert.deepEqual(b.addNoise({ data: x0, dims }, { data: noise, dims }, t).data, noisy.data);
+  let sa = noisy, sb = noisy;
+  for (const tt of a.timesteps.subarray(tStart)) {
+    const out = { data: sa.data.map((v) => v * 0.1), dims };
+    sa = a.step(out, tt, sa).prevSample;
+    sb = b.step(out, tt, sb).prevSample;
+  }
+  assert.deepEqual(sa.data, sb.data);
+});
+
+test('img2img: DDIM/PNDM/DDPM/LCM addNoise uses sqrt(alphas_cumprod[t])', () => {
+  const base = schedulerBaseConfig();
+  const x0 = new Float32Array(256).fill(1);
+  const noise = new Float32Array(256).fill(2);
+  const dims = [1, 4, 8, 8];
+  for (const name of ['ddim', 'pndm', 'ddpm', 'lcm']) {
+    const s = createScheduler(name, base) as Scheduler & { alphasCumprod: Float32Array };
+    s.setTimesteps(10);
+    const t = s.timesteps[3]!;
+    const ac = s.alphasCumprod[t]!;
+    const got = s.addNoise({ data: x0, dims }, { data: noise, dims }, t).data[0]!;
+    assert.ok(Math.abs(got - (Math.sqrt(ac) + 2 * Math.sqrt(1 - ac))) < 1e-5, name);
+  }
+});
