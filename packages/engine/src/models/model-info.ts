@@ -4,6 +4,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { SCHEDULER_NAMES } from '../schedulers/registry.ts';
 
 export type ModelKind = 'sd1' | 'sd2' | 'sdxl' | 'unknown';
 export type Capability = 'txt2img' | 'img2img' | 'inpaint';
@@ -53,11 +54,6 @@ export class UnsupportedModelError extends Error {
   }
 }
 
-/** The names createScheduler accepts; kept here so this module stays free of scheduler code. */
-export const SCHEDULER_NAMES = [
-  'ddim', 'pndm', 'ddpm', 'euler', 'euler_a', 'lms', 'heun', 'dpmpp_2m', 'dpmpp_2m_karras',
-  'dpmpp_2m_sde', 'dpmpp_sde', 'unipc', 'lcm', 'deis', 'kdpm2',
-] as const;
 
 const REQUIRED_GRAPHS = ['text_encoder', 'unet', 'vae_decoder'] as const;
 const MAX_LATENT_SIDE = 256; // 2048 px at factor 8: beyond that memory, not correctness, fails.

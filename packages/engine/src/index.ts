@@ -1,0 +1,17 @@
+/** @sdsvc/engine: Stable Diffusion on ONNX Runtime (see docs/ARCHITECTURE.md). */
+export { EngineHost, type EngineHostOptions, type HostGenerateOptions } from './runtime/engine-host.ts';
+export { StableDiffusionPipeline, type PipelineLoadOptions } from './pipelines/stable-diffusion-pipeline.ts';
+export type { GenerateMode, GenerateOptions, GenerateRequest, GenerateResult, MaskImage, RgbImage } from './pipelines/types.ts';
+export { abortError } from './pipelines/abort.ts';
+export {
+  readModelInfo, listModels, checkSize, ModelFolderError, UnsupportedModelError,
+  type ModelInfo, type ModelKind, type Capability,
+} from './models/model-info.ts';
+export type { ExecutionProviderName, SessionConfig } from './models/onnx-session.ts';
+export { TorchGenerator } from './random/torch-generator.ts';
+export { randnTensor, type NoiseGenerator } from './random/noise-generator.ts';
+export { ClipTokenizer } from './text/clip-tokenizer.ts';
+export { createScheduler, SCHEDULER_NAMES, UnknownSchedulerError } from './schedulers/registry.ts';
+export type { Scheduler } from './schedulers/types.ts';
+export type { RunTextEncoder, PromptEmbeddings, EncodePromptPairFn } from './text/text-encoder-fn.ts';
+export type { Latents } from './tensor.ts';
