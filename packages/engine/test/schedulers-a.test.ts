@@ -190,3 +190,40 @@ test('img2img: DDIM/PNDM/DDPM/LCM addNoise uses sqrt(alphas_cumprod[t])', () => 
     assert.ok(Math.abs(got - (Math.sqrt(ac) + 2 * Math.sqrt(1 - ac))) < 1e-5, name);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Paths the goldens do not cover: shape of the schedule and finite results.
+
+test('PNDM with PRK warm-up: diffusers\' timestep layout, finite trajectory', () => {
+  const s = new PNDMScheduler({ ...schedulerBaseConfig(), skip_prk_steps: false });
+  s.setTimesteps(10);
+  assert.deepEqual(Array.from(s.timesteps), [
+    901, 851, 851, 801, 801, 751, 751, 701, 701, 651, 651, 601, // PRK: 3 RK steps, 4 calls each
+    601, 501, 401, 301, 201, 101, 1, // PLMS
+  ]);
+  const c = { ...cases[0]!, numInferenceSteps: 10 };
+  assert.ok(runDummyLoop(s, c).every(Number.isFinite));
+});
+
+test('higher-order and alternative solver variants run to finite samples', () => {
+  const variants: Array<[Ctor, Record<string, unknown>]> = [
+    [DPMSolverMultistepScheduler, { solver_order: 3 }],
+    [DPMSolverMultistepScheduler, { solver_order: 2, solver_type: 'heun' }],
+    [DPMSolverMultistepScheduler, { solver_order: 3, algorithm_type: 'dpmsolver', final_sigmas_type: 'sigma_min' }],
+    [DPMSolverMultistepScheduler, { solver_order: 2, use_karras_sigmas: true, timestep_spacing: 'trailing' }],
+    [DPMSolverSinglestepScheduler, { solver_order: 3 }],
+    [DPMSolverSinglestepScheduler, { solver_order: 3, solver_type: 'heun' }],
+    [UniPCMultistepScheduler, { solver_order: 3 }],
+    [UniPCMultistepScheduler, { solver_order: 3, solver_type: 'bh1', predict_x0: false }],
+    [UniPCMultistepScheduler, { use_karras_sigmas: true }],
+    [DEISMultistepScheduler, { solver_order: 3 }],
+    [DDIMScheduler, { timestep_spacing: 'linspace', clip_sample: true, thresholding: true }],
+  ];
+  for (const [Cls, over] of variants) {
+    for (const n of [7, 20]) {
+      const s = new Cls({ ...schedulerBaseConfig(), ...over });
+      const tr = runDummyLoop(s, { ...cases[0]!, numInferenceSteps: n });
+      assert.ok(tr.every(Number.isFinite), `${s.className} ${JSON.stringify(over)} n=${n}`);
+    }
+  }
+});

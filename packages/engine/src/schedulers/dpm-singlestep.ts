@@ -97,6 +97,9 @@ export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Schedul
     if (!c.lower_order_final && numInferenceSteps % this.solverOrder !== 0) c.lower_order_final = true;
     if (!c.lower_order_final && c.final_sigmas_type === 'zero') c.lower_order_final = true;
     this.orderList = singlestepOrderList(numInferenceSteps, this.solverOrder, !!c.lower_order_final);
+    // Deviation from 0.27.2 (as later diffusers does): a higher-order last step into sigma = 0 divides
+    // by an infinite log-SNR step and yields NaN (e.g. order 3, 20 steps), so end on first order.
+    if (final === 'zero') this.orderList[this.orderList.length - 1] = 1;
     this.resetStepState();
   }
 
