@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { loadSchedulerCases, runDummyLoop, maxRelErr, CountingGenerator, type Case } from './support/scheduler-golden.ts';
+import { loadSchedulerCases, runDummyLoop, maxRelErr, CountingGenerator, schedulerBaseConfig, type Case } from './support/scheduler-golden.ts';
 import type { Scheduler } from '../src/schedulers/types.ts';
 import type { SchedulerConfig } from '../src/schedulers/config.ts';
 import type { NoiseGenerator } from '../src/random/noise-generator.ts';
@@ -15,6 +15,7 @@ import { DPMSolverMultistepScheduler } from '../src/schedulers/dpm-multistep.ts'
 import { DPMSolverSinglestepScheduler } from '../src/schedulers/dpm-singlestep.ts';
 import { UniPCMultistepScheduler } from '../src/schedulers/unipc.ts';
 import { DEISMultistepScheduler } from '../src/schedulers/deis.ts';
+import { createScheduler, SCHEDULER_NAMES, SCHEDULER_CLASSES, UnknownSchedulerError } from '../src/schedulers/registry.ts';
 
 type Ctor = new (config: Partial<SchedulerConfig>) => Scheduler;
 const CLASSES: Record<string, Ctor> = {
@@ -79,8 +80,6 @@ for (const c of cases) {
 // ---------------------------------------------------------------------------------------------
 // Registry
 
-import { createScheduler, SCHEDULER_NAMES, SCHEDULER_CLASSES, UnknownSchedulerError } from '../src/schedulers/registry.ts';
-import { schedulerBaseConfig } from './support/scheduler-golden.ts';
 
 test('registry: every stable name resolves to a scheduler of the expected class', () => {
   const base = schedulerBaseConfig();
