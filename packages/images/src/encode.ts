@@ -1,6 +1,8 @@
-// Encode generated images. PNGs carry the generation parameters in a `parameters` text chunk
-// (A1111's convention); JPEG and WebP are written without metadata.
-import sharp from 'sharp';
+// Encode generated images with the generation parameters where A1111 puts them: PNG in a
+// `parameters` text chunk; JPEG and WebP in EXIF UserComment (libvips writes it with the ASCII
+// charset prefix, which A1111's reader accepts; non-ASCII characters are transliterated there, so
+// PNG is the lossless record).
+import sharp, { type Sharp } from 'sharp';
 import { insertPngText } from './png-text.ts';
 import type { RgbImage } from './types.ts';
 
@@ -28,8 +30,12 @@ export async function encodeImage(img: RgbImage, options: EncodeOptions): Promis
       return options.parameters === undefined ? png : insertPngText(png, 'parameters', options.parameters);
     }
     case 'webp':
-      return input.webp({ quality }).toBuffer();
+      return withUserComment(input, options.parameters).webp({ quality }).toBuffer();
     case 'jpeg':
-      return input.jpeg({ quality }).toBuffer();
+      return withUserComment(input, options.parameters).jpeg({ quality }).toBuffer();
   }
+}
+
+function withUserComment(pipeline: Sharp, text: string | undefined): Sharp {
+  return text === undefined ? pipeline : pipeline.withExif({ IFD2: { UserComment: text } });
 }

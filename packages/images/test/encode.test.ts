@@ -36,13 +36,18 @@ test('a chunk with a bad CRC is ignored by readPngText', async () => {
   assert.deepEqual(readPngText(png), {});
 });
 
-test('webp and jpeg encode at the requested format and size', async () => {
+test('webp and jpeg encode at the requested format and size, parameters in EXIF UserComment', async () => {
+  const text = 'a cat\nSteps: 20, Sampler: Euler a';
   for (const format of ['webp', 'jpeg'] as const) {
-    const buf = await encodeImage(img, { format, quality: 80, parameters: 'ignored' });
+    const buf = await encodeImage(img, { format, quality: 80, parameters: text });
     const meta = await sharp(buf).metadata();
     assert.equal(meta.format, format);
     assert.equal(meta.width, 8);
     assert.equal(meta.height, 4);
+    // UserComment = 8-byte charset prefix + text (the form A1111's piexif reader decodes).
+    assert.ok(meta.exif?.includes(Buffer.from(`ASCII\0\0\0${text}`, 'latin1')), format);
+    const plain = await sharp(await encodeImage(img, { format })).metadata();
+    assert.equal(plain.exif, undefined);
   }
 });
 
