@@ -104,3 +104,19 @@ test('formats other than png/jpeg/webp/gif → image_unsupported_format', async 
   const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>');
   await assert.rejects(decodeInputImage(svg, limits), assertCode('image_unsupported_format'));
 });
+
+test('16-bit PNG and CMYK JPEG come out as 8-bit sRGB', async () => {
+  const png16 = await (await halves()).toColourspace('rgb16').png().toBuffer();
+  assert.equal((await sharp(png16).metadata()).depth, 'ushort');
+  const a = await decodeInputImage(png16, limits);
+  assert.equal(a.data.length, 40 * 20 * 3);
+  assert.deepEqual(pixel(a, 0, 0), [255, 0, 0]);
+  const cmyk = await (await halves()).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer();
+  assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
+  const b = await decodeInputImage(cmyk, limits);
+  assert.equal(b.data.length, 40 * 20 * 3);
+  // Through a CMYK profile round trip colours shift, but red stays red and blue stays blue.
+  const [r, , bl] = pixel(b, 2, 10);
+  const [r2, , b2] = pixel(b, 38, 10);
+  assert.ok(r > 150 && bl < 50 && b2 > 100 && r2 < 60, `${pixel(b, 2, 10)} / ${pixel(b, 38, 10)}`);
+});
