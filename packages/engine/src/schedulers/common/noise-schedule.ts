@@ -1,18 +1,30 @@
 // The training noise schedule shared by every scheduler: betas → alphas_cumprod, as diffusers builds
 // it (float32 tensors in torch, reproduced here with Math.fround at each float32 step).
 import type { SchedulerConfig } from '../config.ts';
+import { fmaf } from '../../random/fmaf.ts';
 
 const f = Math.fround;
 
-/** torch.linspace(start, end, steps, dtype=float32): step from the ends inwards, in float32. */
+/**
+ * torch.linspace(start, end, steps, dtype=float32) as torch 1.13's CPU kernel computes it: float32
+ * step, then blocks of 8 lanes (AVX2), each block from the nearer end with fused multiply-adds
+ * (`base = fma(step, idx, start)` or `fma(-step, steps-idx-1, end)`, lane k = `fma(k, step, base)`);
+ * a tail shorter than a block takes the scalar formula, also fused.
+ */
 export function linspaceF32(start: number, end: number, steps: number): Float32Array {
   const out = new Float32Array(steps);
   if (steps === 1) { out[0] = start; return out; }
   const s = f(start), e = f(end);
   const step = f(f(e - s) / (steps - 1));
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) {
-    out[i] = i < half ? f(s + f(step * i)) : f(e - f(step * (steps - i - 1)));
+  const lanes = 8;
+  const vecEnd = steps - (steps % lanes);
+  for (let idx = 0; idx < vecEnd; idx += lanes) {
+    const base = idx < half ? fmaf(step, idx, s) : fmaf(-step, steps - idx - 1, e);
+    for (let k = 0; k < lanes; k++) out[idx + k] = k === 0 ? base : fmaf(k, step, base);
+  }
+  for (let i = vecEnd; i < steps; i++) {
+    out[i] = i < half ? fmaf(step, i, s) : fmaf(-step, steps - i - 1, e);
   }
   return out;
 }
@@ -43,13 +55,13 @@ export function betasFor(config: SchedulerConfig): Float32Array {
   }
 }
 
-/** alphas_cumprod = cumprod(1 - betas), float32 accumulation as torch.cumprod does on CPU. */
+/** alphas_cumprod = cumprod(1 - betas): torch.cumprod on CPU accumulates float32 input in float64. */
 export function alphasCumprodFor(config: SchedulerConfig): Float32Array {
   const betas = betasFor(config);
   const out = new Float32Array(betas.length);
   let acc = 1;
   for (let i = 0; i < betas.length; i++) {
-    acc = f(acc * f(1 - betas[i]!));
+    acc *= f(1 - betas[i]!);
     out[i] = acc;
   }
   return out;
