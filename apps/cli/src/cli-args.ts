@@ -1,0 +1,118 @@
+/** Command-line options of `npm run generate`, validated, with paths resolved from INIT_CWD. */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+
+export interface CliOptions {
+  model: string;
+  prompt: string;
+  negativePrompt?: string;
+  promptSyntax: 'plain' | 'a1111';
+  width?: number;
+  height?: number;
+  steps: number;
+  guidanceScale: number;
+  scheduler?: string;
+  seed: number;
+  numImages: number;
+  out: string;
+  initImage?: string;
+  maskImage?: string;
+  strength?: number;
+  maskBlur: number;
+  resizeMode: 'resize' | 'crop' | 'fill';
+  overlay: boolean;
+  invertMask: boolean;
+}
+
+export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --out out.png
+  [--negative-prompt "…"] [--prompt-syntax plain|a1111] [--width N] [--height N] [--steps N]
+  [--guidance-scale X] [--scheduler NAME] [--seed N] [--num-images N]
+  [--init-image FILE] [--mask-image FILE] [--strength X] [--mask-blur N]
+  [--resize-mode resize|crop|fill] [--invert-mask] [--no-overlay]
+With several images, out.png becomes out-0.png, out-1.png, …`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min} (got "${v}")`);
+  return n;
+}
+
+function float(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number (got "${v}")`);
+  return n;
+}
+
+export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? process.cwd()): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' }, prompt: { type: 'string' }, 'negative-prompt': { type: 'string' },
+        'prompt-syntax': { type: 'string' }, width: { type: 'string' }, height: { type: 'string' },
+        steps: { type: 'string' }, 'guidance-scale': { type: 'string' }, scheduler: { type: 'string' },
+        seed: { type: 'string' }, 'num-images': { type: 'string' }, out: { type: 'string' },
+        'init-image': { type: 'string' }, 'mask-image': { type: 'string' }, strength: { type: 'string' },
+        'mask-blur': { type: 'string' }, 'resize-mode': { type: 'string' }, 'no-overlay': { type: 'boolean' },
+        'invert-mask': { type: 'boolean' }, help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) throw new UsageError('');
+  if (!values.model) throw new UsageError('--model is required');
+  if (values.prompt === undefined) throw new UsageError('--prompt is required');
+  if (!values.out) throw new UsageError('--out is required');
+  if (values['mask-image'] && !values['init-image']) throw new UsageError('--mask-image needs --init-image');
+  const syntax = values['prompt-syntax'] ?? 'plain';
+  if (syntax !== 'plain' && syntax !== 'a1111') throw new UsageError('--prompt-syntax must be plain or a1111');
+  const resizeMode = values['resize-mode'] ?? 'resize';
+  if (resizeMode !== 'resize' && resizeMode !== 'crop' && resizeMode !== 'fill') throw new UsageError('--resize-mode must be resize, crop or fill');
+  const strength = float('strength', values.strength);
+  if (strength !== undefined && !(strength > 0 && strength <= 1)) throw new UsageError('--strength must be in (0, 1]');
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
+  const opts: CliOptions = {
+    model: path(values.model)!,
+    prompt: values.prompt,
+    promptSyntax: syntax,
+    steps: int('steps', values.steps, 1) ?? 20,
+    guidanceScale: float('guidance-scale', values['guidance-scale']) ?? 7.5,
+    seed: int('seed', values.seed, 0) ?? Math.floor(Math.random() * 2 ** 32),
+    numImages: int('num-images', values['num-images'], 1) ?? 1,
+    out: path(values.out)!,
+    maskBlur: int('mask-blur', values['mask-blur'], 0) ?? 0,
+    resizeMode,
+    overlay: !values['no-overlay'],
+    invertMask: values['invert-mask'] ?? false,
+  };
+  if (values['negative-prompt'] !== undefined) opts.negativePrompt = values['negative-prompt'];
+  const width = int('width', values.width, 1);
+  const height = int('height', values.height, 1);
+  if (width !== undefined) opts.width = width;
+  if (height !== undefined) opts.height = height;
+  if (values.scheduler) opts.scheduler = values.scheduler;
+  if (values['init-image']) opts.initImage = path(values['init-image']);
+  if (values['mask-image']) opts.maskImage = path(values['mask-image']);
+  if (strength !== undefined) opts.strength = strength;
+  return opts;
+}
+
+/** out.png → out-0.png, out-1.png … when there are several images. */
+export function outputPath(out: string, index: number, count: number): string {
+  if (count === 1) return out;
+  const dot = out.lastIndexOf('.');
+  const slash = Math.max(out.lastIndexOf('/'), out.lastIndexOf('\\'));
+  return dot > slash ? `${out.slice(0, dot)}-${index}${out.slice(dot)}` : `${out}-${index}`;
+}

@@ -1,0 +1,88 @@
+/** `npm run generate`: run the engine on one model folder and write PNGs. */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StableDiffusionPipeline, type GenerateRequest } from '@sdsvc/engine';
+import { applyOverlay, blurMask, decodeInputImage, decodeMask, defaultSizeFor, encodeImage, fitImage, formatParameters } from '@sdsvc/images';
+import { outputPath, parseCliArgs, UsageError, USAGE, type CliOptions } from './cli-args.ts';
+import { progressBar } from './progress-bar.ts';
+
+const MAX_INPUT_PIXELS = 4096 * 4096;
+
+/** Guards against a blurred mask coming back with 3 identical channels (sharp may widen gray). */
+function singleChannel<T extends { data: Uint8Array; width: number; height: number }>(m: T): T {
+  const n = m.width * m.height;
+  if (m.data.length !== 3 * n) return m;
+  const gray = new Uint8Array(n);
+  for (let i = 0; i < n; i++) gray[i] = m.data[3 * i]!;
+  return { ...m, data: gray };
+}
+
+async function main(opts: CliOptions): Promise<void> {
+  const pipe = await StableDiffusionPipeline.load(opts.model, { warmup: false });
+  const info = pipe.info;
+  const mode = opts.maskImage ? 'inpaint' : opts.initImage ? 'img2img' : 'txt2img';
+
+  let width = opts.width;
+  let height = opts.height;
+  let initImage;
+  let maskImage;
+  let overlayMask;
+  if (opts.initImage) {
+    const decoded = await decodeInputImage(await readFile(opts.initImage), { maxPixels: MAX_INPUT_PIXELS });
+    const size = defaultSizeFor(decoded, info.sizeStep);
+    width ??= size.width;
+    height ??= size.height;
+    initImage = await fitImage(decoded, width, height, opts.resizeMode);
+    if (opts.maskImage) {
+      const mask = await decodeMask(await readFile(opts.maskImage), {
+        width, height, resizeMode: opts.resizeMode, invert: opts.invertMask, maxPixels: MAX_INPUT_PIXELS,
+        imageSize: { width: decoded.width, height: decoded.height },
+      });
+      maskImage = singleChannel(await blurMask(mask, opts.maskBlur));
+      overlayMask = maskImage;
+    }
+  }
+  width ??= info.nativeSize;
+  height ??= info.nativeSize;
+
+  const request: GenerateRequest = {
+    mode, prompt: opts.prompt, promptSyntax: opts.promptSyntax, width, height, steps: opts.steps,
+    guidanceScale: opts.guidanceScale, seed: opts.seed, numImages: opts.numImages,
+  };
+  if (opts.negativePrompt !== undefined) request.negativePrompt = opts.negativePrompt;
+  if (opts.scheduler) request.scheduler = opts.scheduler;
+  if (initImage) {
+    request.initImage = initImage;
+    request.strength = opts.strength ?? (mode === 'inpaint' ? 1 : 0.8);
+  }
+  if (maskImage) request.maskImage = maskImage;
+
+  const result = await pipe.generate(request, { onStep: progressBar(`${info.id} ${width}×${height}`) });
+  await mkdir(dirname(opts.out), { recursive: true });
+  for (let i = 0; i < result.images.length; i++) {
+    let image = result.images[i]!;
+    if (overlayMask && initImage && opts.overlay) image = { ...applyOverlay(image, initImage, overlayMask), seed: image.seed };
+    const parameters = formatParameters({
+      prompt: opts.prompt, negativePrompt: opts.negativePrompt ?? null, steps: opts.steps,
+      sampler: opts.scheduler ?? 'default', cfgScale: opts.guidanceScale, seed: image.seed, width, height,
+      model: info.id, denoisingStrength: request.strength ?? null, maskBlur: maskImage ? opts.maskBlur : null,
+    });
+    const file = outputPath(opts.out, i, result.images.length);
+    await writeFile(file, await encodeImage(image, { format: 'png', parameters }));
+    process.stderr.write(`wrote ${file} (seed ${image.seed})\n`);
+  }
+  await pipe.release();
+}
+
+try {
+  await main(parseCliArgs(process.argv.slice(2)));
+} catch (err) {
+  if (err instanceof UsageError) {
+    if (err.message) process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`${USAGE}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
