@@ -1,0 +1,11 @@
+export { WebhookDispatcher, DEFAULT_SCHEDULE_MS } from './dispatcher.ts';
+export type { DispatcherOptions, NotifiableJob, WebhookMessage } from './dispatcher.ts';
+export { startWebhookWorker } from './worker.ts';
+export type { WebhookWorker, WebhookWorkerOptions } from './worker.ts';
+export { deliverOnce, webhookUrlRule } from './deliver.ts';
+export type { DeliveryOutcome, DeliverOptions } from './deliver.ts';
+export { signWebhook, generateWebhookSecret } from './signing.ts';
+export type { SignedHeaders } from './signing.ts';
+export { parseRetryAfter, nextDelayMs, MAX_RETRY_AFTER_MS } from './schedule.ts';
+export { WEBHOOK_EVENT_TYPES, WEBHOOK_QUEUE, messageIdFor } from './types.ts';
+export type { WebhookEventType, WebhookPayload, WebhookJobData, WebhookAttempt } from './types.ts';

@@ -1,0 +1,86 @@
+// The delivery worker: one BullMQ job per message, one HTTP attempt per run. Failures throw so
+// BullMQ re-runs the job after the delay our backoff strategy picks (schedule or Retry-After);
+// 410 and refused URLs throw UnrecoverableError so nothing more is tried.
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { deliverOnce } from './deliver.ts';
+import { DEFAULT_SCHEDULE_MS } from './dispatcher.ts';
+import { nextDelayMs } from './schedule.ts';
+import { WEBHOOK_QUEUE, type WebhookAttempt, type WebhookJobData } from './types.ts';
+
+export interface WebhookWorkerOptions {
+  connection: ConnectionOptions;
+  prefix?: string;
+  /** whsec_… (WEBHOOK_SECRET). */
+  secret: string;
+  /** Must match the dispatcher's (both come from WEBHOOK_RETRY_SCHEDULE). */
+  schedule?: readonly number[];
+  /** Per attempt (WEBHOOK_TIMEOUT_MS, 15 s by default). */
+  timeoutMs?: number;
+  allowPrivate?: boolean;
+  /** Deliveries in flight at once (I/O bound, so more than one). */
+  concurrency?: number;
+  /** Called after every attempt, e.g. to record it on the job resource. Errors are swallowed. */
+  onAttempt?: (jobId: string, attempt: WebhookAttempt) => void | Promise<void>;
+  onError?: (err: Error) => void;
+}
+
+export interface WebhookWorker {
+  worker: Worker<WebhookJobData>;
+  close(): Promise<void>;
+}
+
+/** Carries the delay chosen for the next attempt to the backoff strategy. */
+class RetryLater extends Error {
+  readonly delayMs: number;
+  constructor(message: string, delayMs: number) {
+    super(message);
+    this.name = 'RetryLater';
+    this.delayMs = delayMs;
+  }
+}
+
+export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
+  const schedule = opts.schedule ?? DEFAULT_SCHEDULE_MS;
+  const report = async (jobId: string, attempt: WebhookAttempt) => {
+    try {
+      await opts.onAttempt?.(jobId, attempt);
+    } catch (err) {
+      opts.onError?.(err as Error);
+    }
+  };
+
+  const processor = async (job: Job<WebhookJobData>) => {
+    const attempt = job.attemptsMade + 1;
+    const started = new Date();
+    const outcome = await deliverOnce(job.data, {
+      secret: opts.secret, timeoutMs: opts.timeoutMs ?? 15_000, allowPrivate: opts.allowPrivate ?? false, now: () => started,
+    });
+    const base = { event: job.data.type, attempt, at: started.toISOString() };
+    if (outcome.kind === 'delivered') {
+      await report(job.data.jobId, { ...base, status: outcome.status, error: null, next_retry_at: null });
+      return { status: outcome.status };
+    }
+    if (outcome.kind === 'stop') {
+      await report(job.data.jobId, { ...base, status: outcome.status, error: outcome.error, next_retry_at: null });
+      throw new UnrecoverableError(outcome.error);
+    }
+    const lastAllowed = Math.min(schedule.length, job.opts.attempts ?? schedule.length);
+    const delay = attempt < lastAllowed ? nextDelayMs(schedule, attempt, outcome.retryAfterMs) : undefined;
+    const next = delay === undefined ? null : new Date(Date.now() + delay).toISOString();
+    await report(job.data.jobId, { ...base, status: outcome.status, error: outcome.error, next_retry_at: next });
+    if (delay === undefined) throw new UnrecoverableError(`${outcome.error} (last attempt)`);
+    throw new RetryLater(outcome.error, delay);
+  };
+
+  const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, processor, {
+    connection: opts.connection,
+    prefix: opts.prefix ?? 'sdsvc',
+    concurrency: opts.concurrency ?? 4,
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+        err instanceof RetryLater ? err.delayMs : (schedule[attemptsMade] ?? -1),
+    },
+  });
+  worker.on('error', (err) => opts.onError?.(err));
+  return { worker, close: () => worker.close() };
+}
