@@ -1,0 +1,42 @@
+// The Fastify app, built from encapsulated plugins. No listening, no process concerns: tests use
+// `inject`, server.ts listens.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppDeps } from './deps.ts';
+import { makeJobView } from './job-view.ts';
+import { ModelCatalog } from './model-catalog.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { genRequestId, requestIdPlugin } from './plugins/request-id.ts';
+import { filesRoutes } from './routes/files.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobsCreateRoutes } from './routes/jobs-create.ts';
+import { jobsEventsRoutes } from './routes/jobs-events.ts';
+import { jobsReadRoutes } from './routes/jobs-read.ts';
+import { modelsRoutes } from './routes/models.ts';
+
+export type { AppDeps } from './deps.ts';
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: genRequestId,
+    requestIdLogLabel: 'request_id',
+    bodyLimit: deps.config.maxBodyBytes,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+  });
+  const catalog = new ModelCatalog(deps.config.modelsDir);
+  const view = makeJobView(deps);
+
+  await app.register(errorsPlugin);
+  await app.register(requestIdPlugin);
+  await app.register(authPlugin, { apiKeys: deps.config.apiKeys });
+  await app.register(healthRoutes, { deps });
+  await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
+  await app.register(jobsCreateRoutes, { deps, catalog, view });
+  await app.register(jobsReadRoutes, { deps, view });
+  await app.register(jobsEventsRoutes, { deps, view });
+  await app.register(filesRoutes, { objectStore: deps.objectStore });
+  return app;
+}

@@ -1,0 +1,41 @@
+// Every error becomes a problem document: ours keep their code, framework errors get a stable one,
+// and anything unexpected is a 500 without internals (the stack goes to the log only).
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpProblem, sendProblem } from '../problem.ts';
+
+const FRAMEWORK_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_EMPTY_TYPE: [415, 'unsupported_media_type'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'payload_too_large'],
+  FST_PARTS_LIMIT: [413, 'payload_too_large'],
+  FST_FILES_LIMIT: [413, 'payload_too_large'],
+  FST_FIELDS_LIMIT: [413, 'payload_too_large'],
+  FST_PROTO_VIOLATION: [400, 'invalid_body'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type'],
+};
+
+function toProblem(err: FastifyError): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  const known = err.code ? FRAMEWORK_CODES[err.code] : undefined;
+  if (known) return new HttpProblem(known[0], known[1], err.message);
+  if (err instanceof SyntaxError) return new HttpProblem(400, 'invalid_json', 'the body is not valid JSON');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new HttpProblem(err.statusCode, err.statusCode === 413 ? 'payload_too_large' : 'bad_request', err.message);
+  }
+  return new HttpProblem(500, 'internal_error', 'internal error');
+}
+
+export const errorsPlugin = fp(async (app: FastifyInstance) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: problem.code, status: problem.status }, problem.message);
+    return sendProblem(req, reply, problem);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(req, reply, new HttpProblem(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+}, { name: 'errors' });

@@ -1,0 +1,19 @@
+// GET /v1/models
+import type { FastifyInstance } from 'fastify';
+import type { ModelList } from '@sdsvc/contracts';
+import type { ModelCatalog } from '../model-catalog.ts';
+
+export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelCatalog; defaultModel: string }): Promise<void> {
+  app.get('/v1/models', async (): Promise<ModelList> => ({
+    data: (await opts.catalog.list()).map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      capabilities: m.capabilities,
+      native_size: { width: m.nativeSize, height: m.nativeSize },
+      size_step: m.sizeStep,
+      default_scheduler: m.defaultScheduler,
+      schedulers: m.schedulers,
+      default: m.id === opts.defaultModel,
+    })),
+  }));
+}

@@ -1,0 +1,89 @@
+// The POST /v1/jobs body as plain fields + image files, from JSON or multipart/form-data.
+// Multipart text parts are strings: they are coerced to the JSON types the schema expects.
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { IMAGE_FIELDS, type ImageField } from '@sdsvc/contracts';
+import { HttpProblem, validationProblem } from '../problem.ts';
+
+export interface Submission {
+  body: Record<string, unknown>;
+  files: Map<ImageField, Buffer>;
+  /** sha256 over the canonical body and the files: the idempotency fingerprint. */
+  hash: string;
+}
+
+const NUMBER_FIELDS = new Set(['width', 'height', 'steps', 'guidance_scale', 'seed', 'num_images', 'strength',
+  'reference_strength', 'mask_blur', 'output_quality', 'inpaint_full_res_padding']);
+const BOOLEAN_FIELDS = new Set(['mask_invert', 'overlay', 'inpaint_full_res']);
+const JSON_FIELDS = new Set(['webhook', 'metadata']);
+/** Placeholder in `body` for an image that came as a file part. */
+export const FILE_PART = '[multipart file]';
+
+function coerce(name: string, value: string): unknown {
+  if (NUMBER_FIELDS.has(name) && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(value.trim())) return Number(value);
+  if (BOOLEAN_FIELDS.has(name)) {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+  }
+  if (JSON_FIELDS.has(name)) {
+    try { return JSON.parse(value); } catch { return value; } // the schema reports the type error
+  }
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Key-sorted JSON, so field order never changes the fingerprint. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isPlainObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+function fingerprint(body: Record<string, unknown>, files: Map<ImageField, Buffer>): string {
+  const h = createHash('sha256').update(canonical(body));
+  for (const name of [...files.keys()].sort()) h.update(`\n${name}:`).update(createHash('sha256').update(files.get(name)!).digest('hex'));
+  return h.digest('hex');
+}
+
+async function readMultipart(req: FastifyRequest, maxImageBytes: number): Promise<{ body: Record<string, unknown>; files: Map<ImageField, Buffer> }> {
+  let base: Record<string, unknown> = {};
+  const fields: Record<string, unknown> = {};
+  const files = new Map<ImageField, Buffer>();
+  const parts = req.parts({ limits: { fileSize: maxImageBytes, files: IMAGE_FIELDS.length, fields: 64, fieldSize: 1024 * 1024 } });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      if (!(IMAGE_FIELDS as readonly string[]).includes(part.fieldname)) {
+        part.file.resume();
+        throw validationProblem([{ path: part.fieldname, code: 'unknown_field', message: `unexpected file part "${part.fieldname}"` }]);
+      }
+      const buf = await part.toBuffer();
+      if (part.file.truncated) throw new HttpProblem(413, 'image_too_large', `${part.fieldname} is larger than ${maxImageBytes} bytes`);
+      files.set(part.fieldname as ImageField, buf);
+    } else if (part.fieldname === 'json') {
+      let parsed: unknown;
+      try { parsed = JSON.parse(String(part.value)); } catch { throw new HttpProblem(400, 'invalid_json', 'the `json` part is not valid JSON'); }
+      if (!isPlainObject(parsed)) throw validationProblem([{ path: '', code: 'invalid_type', message: 'the `json` part must be an object' }]);
+      base = parsed;
+    } else {
+      fields[part.fieldname] = coerce(part.fieldname, String(part.value));
+    }
+  }
+  const body = { ...base, ...fields };
+  for (const name of files.keys()) body[name] = FILE_PART;
+  return { body, files };
+}
+
+export async function readSubmission(req: FastifyRequest, maxImageBytes: number): Promise<Submission> {
+  if (req.isMultipart()) {
+    const { body, files } = await readMultipart(req, maxImageBytes);
+    return { body, files, hash: fingerprint(body, files) };
+  }
+  if (!isPlainObject(req.body)) {
+    throw validationProblem([{ path: '', code: 'invalid_type', message: 'the body must be a JSON object' }]);
+  }
+  const files = new Map<ImageField, Buffer>();
+  return { body: req.body, files, hash: fingerprint(req.body, files) };
+}
