@@ -14,7 +14,7 @@ export interface Config {
   redisUrl: string | undefined;
   storageUrl: string;
   storage: StorageLocation;
-  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
+  s3: { endpoint: string | undefined; publicEndpoint?: string; region: string; forcePathStyle: boolean };
   storagePublicBaseUrl: string | undefined;
   signedUrlTtlSeconds: number;
   /** No trailing slash. */
@@ -105,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     storage,
     s3: {
       endpoint: v.S3_ENDPOINT as string | undefined,
+      publicEndpoint: v.S3_PUBLIC_ENDPOINT as string | undefined,
       region: v.S3_REGION as string,
       forcePathStyle: v.S3_FORCE_PATH_STYLE as boolean,
     },

@@ -59,6 +59,7 @@ const SPECS: VariableSpec[] = [
   { name: 'REDIS_URL', default: undefined, description: 'Redis for the queue and job records (redis:// or rediss://). Unset: 127.0.0.1:6379 is tried, then a private redis-server is started.', schema: urlVar(['redis:', 'rediss:']) },
   { name: 'STORAGE_URL', default: 'file://./.data/storage', description: 'Where images go: s3://bucket/prefix or file://path (served by the API under signed, expiring URLs).', schema: storageUrl },
   { name: 'S3_ENDPOINT', default: undefined, description: 'S3 endpoint for non-AWS stores (MinIO: http://minio:9000). Unset: AWS.', schema: urlVar(['http:', 'https:']) },
+  { name: 'S3_PUBLIC_ENDPOINT', default: undefined, description: 'Endpoint written into presigned URLs when clients reach the store at another address than the services do (compose: services use http://minio:9000, clients http://localhost:9000). Unset: S3_ENDPOINT.', schema: urlVar(['http:', 'https:']) },
   { name: 'S3_REGION', default: 'us-east-1', description: 'S3 region (any value for MinIO).', schema: nonEmpty },
   { name: 'S3_FORCE_PATH_STYLE', default: 'false', description: 'Path-style bucket addressing (true for MinIO and most self-hosted stores).', schema: booleanVar },
   { name: 'AWS_ACCESS_KEY_ID', default: undefined, description: 'S3 credentials, read by the AWS SDK (with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE and the rest of its default chain).', schema: z.string() },

@@ -21,7 +21,7 @@ test('defaults', () => {
   assert.equal(c.host, '0.0.0.0');
   assert.equal(c.redisUrl, undefined);
   assert.deepEqual(c.storage, { kind: 'file', root: '/srv/app/.data/storage' });
-  assert.deepEqual(c.s3, { endpoint: undefined, region: 'us-east-1', forcePathStyle: false });
+  assert.deepEqual(c.s3, { endpoint: undefined, publicEndpoint: undefined, region: 'us-east-1', forcePathStyle: false });
   assert.equal(c.storagePublicBaseUrl, undefined);
   assert.equal(c.signedUrlTtlSeconds, 3600);
   assert.equal(c.publicBaseUrl, 'http://localhost:8080');
@@ -53,7 +53,7 @@ test('defaults', () => {
 test('explicit values are parsed', () => {
   const ws = secret();
   const c = loadConfig({
-    PORT: '9000', STORAGE_URL: 's3://images/outputs/', S3_ENDPOINT: 'http://minio:9000', S3_FORCE_PATH_STYLE: 'yes',
+    PORT: '9000', STORAGE_URL: 's3://images/outputs/', S3_ENDPOINT: 'http://minio:9000', S3_PUBLIC_ENDPOINT: 'http://localhost:9000', S3_FORCE_PATH_STYLE: 'yes',
     STORAGE_PUBLIC_BASE_URL: 'https://cdn.example.com/', WEBHOOK_SECRET: ws, WEBHOOK_RETRY_SCHEDULE: '0, 100ms,1.5s',
     ALLOW_PRIVATE_URLS: '1', API_KEYS: 'a, b,,', ROLE: 'worker', EXECUTION_PROVIDERS: 'cuda,cpu',
     ORT_CPU_MEM_ARENA: 'no', MAX_BODY_BYTES: '1048576', MAX_IMAGE_BYTES: '2MB', FILE_URL_SECRET: 'x'.repeat(16),
@@ -63,7 +63,7 @@ test('explicit values are parsed', () => {
   assert.equal(c.host, '0.0.0.0');
   assert.equal(c.publicBaseUrl, 'http://localhost:9000');
   assert.deepEqual(c.storage, { kind: 's3', bucket: 'images', prefix: 'outputs' });
-  assert.deepEqual(c.s3, { endpoint: 'http://minio:9000', region: 'us-east-1', forcePathStyle: true });
+  assert.deepEqual(c.s3, { endpoint: 'http://minio:9000', publicEndpoint: 'http://localhost:9000', region: 'us-east-1', forcePathStyle: true });
   assert.equal(c.storagePublicBaseUrl, 'https://cdn.example.com');
   assert.equal(c.webhookSecret, ws);
   assert.deepEqual(c.webhookRetrySchedule, [0, 100, 1500]);

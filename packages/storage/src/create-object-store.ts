@@ -12,6 +12,7 @@ export async function createObjectStore(config: StoreConfig): Promise<ObjectStor
       bucket: config.storage.bucket,
       prefix: config.storage.prefix,
       endpoint: config.s3.endpoint,
+      publicEndpoint: config.s3.publicEndpoint,
       region: config.s3.region,
       forcePathStyle: config.s3.forcePathStyle,
       publicBaseUrl: config.storagePublicBaseUrl,

@@ -12,6 +12,9 @@ export interface S3ObjectStoreOptions {
   bucket: string;
   prefix?: string;
   endpoint?: string;
+  /** Endpoint for presigned URLs when clients reach the store elsewhere than this service does
+   * (signing is offline, so a second client with that endpoint signs URLs clients can use). */
+  publicEndpoint?: string;
   region?: string;
   forcePathStyle?: boolean;
   /** Absent: the AWS SDK's default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile, role…). */
@@ -36,6 +39,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly keyPrefix: string;
   readonly bucket: string;
   readonly client: S3Client;
+  private readonly presignClient: S3Client;
   private readonly publicBaseUrl: string | undefined;
   private readonly ttlSeconds: number;
 
@@ -56,6 +60,7 @@ export class S3ObjectStore implements ObjectStore {
     if (opts.endpoint) config.endpoint = opts.endpoint;
     if (opts.credentials) config.credentials = opts.credentials;
     this.client = new S3Client(config);
+    this.presignClient = opts.publicEndpoint ? new S3Client({ ...config, endpoint: opts.publicEndpoint }) : this.client;
   }
 
   private fail(op: string, key: string, err: unknown): StorageError {
@@ -100,7 +105,7 @@ export class S3ObjectStore implements ObjectStore {
     assertValidKey(key);
     if (this.publicBaseUrl) return `${this.publicBaseUrl}/${encodeKey(key)}`;
     try {
-      return await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.ttlSeconds });
+      return await getSignedUrl(this.presignClient, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.ttlSeconds });
     } catch (err) {
       throw this.fail('presign', key, err);
     }
@@ -128,5 +133,6 @@ export class S3ObjectStore implements ObjectStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    if (this.presignClient !== this.client) this.presignClient.destroy();
   }
 }

@@ -48,6 +48,19 @@ test('a presigned URL is fetched with plain fetch', async () => {
   await st.close();
 });
 
+test('S3_PUBLIC_ENDPOINT: URLs are signed for the address clients use', async () => {
+  const port = new URL(s3.endpoint).port;
+  // The service talks to 127.0.0.1, clients are told "localhost": both reach the same server here.
+  const st = store({ endpoint: `http://127.0.0.1:${port}`, publicEndpoint: `http://localhost:${port}` });
+  await st.put('outputs/job5/0.png', Buffer.from('via public endpoint'), 'image/png');
+  const url = await st.url('outputs/job5/0.png');
+  assert.ok(url.startsWith(`http://localhost:${port}/`));
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'via public endpoint');
+  await st.close();
+});
+
 test('public base URL mode returns <base>/<key>', async () => {
   const st = store({ publicBaseUrl: 'https://cdn.example.com/images/' });
   assert.equal(await st.url('outputs/job 4/0.png'), 'https://cdn.example.com/images/outputs/job%204/0.png');
