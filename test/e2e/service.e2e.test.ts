@@ -10,7 +10,8 @@ import { waitFor } from '../support/wait-for.ts';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 /** Enough steps at this size that a job is still running when the test acts on it. */
-const LONG_JOB = { prompt: 'a long job', width: 256, height: 256, steps: 150, num_images: 2, seed: 9 };
+// (tiny model on this 2-core machine: ~120 ms per step at 256×256, ~10 ms at 64×64)
+const LONG_JOB = { prompt: 'a long job', width: 256, height: 256, steps: 150, num_images: 1, seed: 9 };
 
 describe('service end to end (API and worker processes)', { timeout: 300_000 }, () => {
   let stack: E2eStack;
@@ -34,7 +35,11 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
     assert.equal(types[1], 'started', `events: ${types.join(',')}`);
     assert.equal(types.at(-1), 'succeeded', `events: ${types.join(',')}`);
     const progress = events.filter((e) => e.event === 'progress');
-    assert.deepEqual(progress.map((e) => (e.data as { job: { progress: { step: number } } }).job.progress.step), [1, 2, 3, 4]);
+    // Every denoising step, in order (a scheduler may run one more step than asked: PNDM's PLMS).
+    const steps = progress.map((e) => (e.data as { job: { progress: { step: number; total: number } } }).job.progress);
+    assert.ok(steps.length >= 4, `progress events: ${steps.length}`);
+    assert.deepEqual(steps.map((p) => p.step), steps.map((_, i) => i + 1));
+    assert.equal(steps.at(-1)!.step, steps.at(-1)!.total);
     const seqs = events.map((e) => (e.data as { seq: number }).seq);
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'seq increases');
 
@@ -113,7 +118,7 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
     await stack.startWorker();
     const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish on the second worker');
     assert.equal(done.status, 'succeeded');
-    assert.equal(done.result!.images.length, 2);
+    assert.equal(done.result!.images.length, 1);
     const hooks = await waitFor(() => {
       const mine = stack.hooks.received.filter((h) => h.payload.data.id === job.id);
       return mine.some((h) => h.type === 'job.succeeded') ? mine : undefined;
@@ -125,7 +130,7 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
   });
 
   test('storage down before the upload: failed with storage_unavailable after bounded attempts', async () => {
-    const job = await stack.postJob({ ...LONG_JOB, steps: 30, num_images: 1 });
+    const job = await stack.postJob({ ...LONG_JOB, steps: 30 });
     await stack.waitForJob(job.id, (j) => j.status === 'running' && j.progress.step >= 1, 'to be running');
     await stack.s3.stop();
     const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to fail', 120_000);

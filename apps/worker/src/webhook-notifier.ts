@@ -23,14 +23,17 @@ export interface WebhookNotifierDeps {
 }
 
 export function createWebhookNotifier(deps: WebhookNotifierDeps): JobNotifier {
-  const dispatcher = new WebhookDispatcher({ connection: deps.connection, config: deps.config, logger: deps.logger });
+  // Same queue prefix and schedule as the API's dispatcher: one webhook queue per deployment.
+  const dispatcher = new WebhookDispatcher({
+    connection: deps.connection, prefix: deps.config.queuePrefix, schedule: deps.config.webhookRetrySchedule,
+  });
   return {
     async notify(jobId, event) {
       try {
         const record = await deps.store.get(jobId);
-        if (!record?.webhook || !record.webhook.events.includes(event)) return;
+        if (!record?.webhook) return;
         const resource = await buildJobResource(record, { urlFor: (key) => deps.objects.url(key) });
-        await dispatcher.notify(resource, event);
+        await dispatcher.notify(record, event, resource);
       } catch (err) {
         withJobId(deps.logger, jobId).error({ err, event }, 'could not enqueue webhook');
       }

@@ -41,10 +41,10 @@ export async function runService(opts: RunServiceOptions = {}): Promise<void> {
     if (role === 'worker' || role === 'all') {
       // Loaded only for worker roles: an API-only process never touches the engine.
       const { startWorker } = await import('../start-worker.ts');
-      const { startWebhookWorker } = await import('@sdsvc/webhooks');
+      const { startWebhookDelivery } = await import('../webhook-delivery.ts');
+      const delivery = await startWebhookDelivery({ config, logger });
+      if (delivery) parts.push(delivery);
       parts.push(await startWorker({ config, logger }));
-      parts.push(await startWebhookWorker({ config, logger }));
-      logger.info('webhook delivery worker started');
     }
     if (role === 'api' || role === 'all') {
       if (!opts.startApi) throw new Error(`ROLE=${role} needs the API: start it with apps/api/src/main.ts`);

@@ -1,0 +1,45 @@
+// The webhook delivery worker of a worker process: sends what the dispatchers enqueued (API and
+// generate worker) and records every attempt on the job resource.
+import { Redis } from 'ioredis';
+import type { Config } from '@sdsvc/config';
+import { JobStore } from '@sdsvc/jobs';
+import { withJobId, type Logger } from '@sdsvc/logging';
+import { messageIdFor, startWebhookWorker } from '@sdsvc/webhooks';
+
+export interface RunningWebhookDelivery { close(): Promise<void> }
+
+export async function startWebhookDelivery(opts: { config: Config; logger: Logger }): Promise<RunningWebhookDelivery | null> {
+  const { config, logger } = opts;
+  if (!config.webhookSecret) {
+    logger.info('WEBHOOK_SECRET unset: no webhook delivery worker');
+    return null;
+  }
+  const connection = new Redis(config.redisUrl!, { maxRetriesPerRequest: null });
+  connection.on('error', (err) => logger.warn({ err }, 'redis connection error (webhooks)'));
+  const store = new JobStore(connection, { prefix: config.queuePrefix });
+  const delivery = startWebhookWorker({
+    connection,
+    prefix: config.queuePrefix,
+    secret: config.webhookSecret,
+    schedule: config.webhookRetrySchedule,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.allowPrivateUrls,
+    onAttempt: async (jobId, a) => {
+      const ok = a.status !== null && a.status >= 200 && a.status < 300;
+      withJobId(logger, jobId).info({ event: a.event, attempt: a.attempt, status: a.status, error: a.error ?? undefined }, 'webhook attempt');
+      await store.addWebhookAttempt(jobId, {
+        webhook_id: messageIdFor(jobId, a.event), event: a.event, attempt: a.attempt, at: a.at, status: a.status, ok,
+        ...(a.error ? { error: a.error } : {}),
+      });
+    },
+    onError: (err) => logger.warn({ err }, 'webhook delivery error'),
+  });
+  logger.info('webhook delivery worker started');
+  return {
+    async close() {
+      await delivery.close();
+      await store.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
