@@ -6,10 +6,19 @@ function dotted(path: ReadonlyArray<PropertyKey>): string {
   return path.map(String).join('.');
 }
 
-function codeOf(issue: z.core.$ZodIssue): string {
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v = input;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+function codeOf(issue: z.core.$ZodIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'required' : 'invalid_type';
+      return valueAt(input, issue.path) === undefined ? 'required' : 'invalid_type';
     case 'too_small': return 'too_small';
     case 'too_big': return 'too_big';
     case 'invalid_value': return 'invalid_value';
@@ -23,7 +32,8 @@ function codeOf(issue: z.core.$ZodIssue): string {
   }
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
+/** `input` is the parsed value: a missing field is reported as `required`, a wrong one as `invalid_type`. */
+export function fieldErrors(error: z.ZodError, input?: unknown): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -32,7 +42,7 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
       }
       continue;
     }
-    const code = codeOf(issue);
+    const code = codeOf(issue, input);
     const path = dotted(issue.path);
     if (out.some((e) => e.path === path && e.code === code)) continue; // zod may report one bound twice
     const message = issue.code === 'invalid_type' && code === 'required' ? `${path} is required` : issue.message;

@@ -4,7 +4,7 @@ import { CreateJobRequest, fieldErrors } from '../src/index.ts';
 
 const errors = (body: unknown) => {
   const r = CreateJobRequest.safeParse(body);
-  return r.success ? [] : fieldErrors(r.error).map((e) => `${e.path}:${e.code}`);
+  return r.success ? [] : fieldErrors(r.error, body).map((e) => `${e.path}:${e.code}`);
 };
 
 test('defaults fill a minimal txt2img request', () => {
@@ -17,6 +17,7 @@ test('defaults fill a minimal txt2img request', () => {
 test('field errors carry dotted paths and stable codes', () => {
   assert.deepEqual(errors({ prompt: 'x', bogus: 1 }), ['bogus:unknown_field']);
   assert.deepEqual(errors({}), ['prompt:required']);
+  assert.deepEqual(errors({ prompt: 3 }), ['prompt:invalid_type']);
   assert.deepEqual(errors({ prompt: 'x', seed: 2 ** 53 }), ['seed:too_big']);
   assert.deepEqual(errors({ prompt: 'x', seed: -1 }), ['seed:too_small']);
   assert.deepEqual(errors({ prompt: 'x', webhook: { url: 'nope' } }), ['webhook.url:invalid_format']);

@@ -66,7 +66,7 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
   app.post('/v1/jobs', async (request, reply) => {
     const submission = await readSubmission(request, config.maxImageBytes);
     const parsed = CreateJobRequest.safeParse(submission.body);
-    if (!parsed.success) throw validationProblem(fieldErrors(parsed.error));
+    if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, submission.body));
     const req = parsed.data;
 
     const idemKey = idempotencyKeyOf(request);

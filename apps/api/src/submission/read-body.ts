@@ -81,6 +81,10 @@ export async function readSubmission(req: FastifyRequest, maxImageBytes: number)
     const { body, files } = await readMultipart(req, maxImageBytes);
     return { body, files, hash: fingerprint(body, files) };
   }
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new HttpProblem(415, 'unsupported_media_type', 'send application/json or multipart/form-data');
+  }
   if (!isPlainObject(req.body)) {
     throw validationProblem([{ path: '', code: 'invalid_type', message: 'the body must be a JSON object' }]);
   }
