@@ -1,6 +1,6 @@
 // The Fastify app, built from encapsulated plugins. No listening, no process concerns: tests use
 // `inject`, server.ts listens.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
 import { ModelCatalog } from './model-catalog.ts';
@@ -21,9 +21,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one.
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: genRequestId,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: deps.config.maxBodyBytes,
-    disableRequestLogging: false,
     return503OnClosing: true,
   });
   const catalog = new ModelCatalog(deps.config.modelsDir);

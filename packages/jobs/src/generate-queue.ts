@@ -12,6 +12,8 @@ export interface GenerateQueueOptions {
   backoffMs?: number;
   keepCompleted?: number;
   keepFailed?: number;
+  /** Connection errors (ioredis reconnects by itself); BullMQ prints them when nobody listens. */
+  onError?: (err: Error) => void;
 }
 
 export function generateJobOptions(opts: GenerateQueueOptions = {}): JobsOptions {
@@ -32,6 +34,7 @@ export class GenerateQueue {
       prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
       defaultJobOptions: generateJobOptions(opts),
     });
+    this.queue.on('error', opts.onError ?? (() => {}));
   }
 
   async add(id: string, data: GenerateJobData, opts: { priority?: number } = {}): Promise<void> {

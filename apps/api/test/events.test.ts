@@ -1,0 +1,77 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+let base: string;
+before(async () => {
+  h = await startHarness();
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+});
+after(async () => { await h.close(); });
+
+interface SseEvent { id: number; event: string; data: { type: string; seq: number; job: { status: string; progress: { step: number } } } }
+
+/** Opens the stream; `onEvent` sees each event as it arrives; resolves with all of them at the end. */
+function follow(path: string, onEvent: (e: SseEvent) => void): Promise<{ status: number; type: string; events: SseEvent[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, (res) => {
+      const events: SseEvent[] = [];
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const fields = Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+          if (!fields.event) continue;
+          const e = { id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) };
+          events.push(e);
+          onEvent(e);
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), events }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('SSE: a late client gets the current state first, then every later event in order, then the stream ends', async () => {
+  const job = (await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'sse' } })).json();
+  await h.store.markRunning(job.id, { total: 3, attempt: 1 });
+  await h.store.setProgress(job.id, 1, 3);
+
+  let drove = false;
+  const result = await follow(`/v1/jobs/${job.id}/events`, (e) => {
+    if (drove) return;
+    drove = true; // the current state arrived: now act as the worker
+    assert.equal(e.event, 'progress');
+    void (async () => {
+      await h.store.setProgress(job.id, 2, 3);
+      await h.store.setProgress(job.id, 3, 3);
+      await h.store.markSucceeded(job.id, { images: [] });
+    })();
+  });
+  assert.equal(result.status, 200);
+  assert.match(result.type, /^text\/event-stream/);
+  assert.deepEqual(result.events.map((e) => `${e.event}:${e.data.job.progress.step}`), ['progress:1', 'progress:2', 'progress:3', 'succeeded:3']);
+  const seqs = result.events.map((e) => e.id);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+  assert.equal(new Set(seqs).size, seqs.length);
+  assert.equal(result.events.at(-1)?.data.job.status, 'succeeded');
+});
+
+test('SSE: a finished job sends its terminal state once and ends; unknown job → 404', async () => {
+  const job = (await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'done' } })).json();
+  await h.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
+  const result = await follow(`/v1/jobs/${job.id}/events`, () => {});
+  assert.deepEqual(result.events.map((e) => e.event), ['canceled']);
+  const missing = await h.app.inject({ url: '/v1/jobs/nope/events' });
+  assert.equal(missing.statusCode, 404);
+});
