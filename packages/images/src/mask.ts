@@ -69,6 +69,7 @@ export async function blurMask(mask: GrayImage, radius: number): Promise<GrayIma
   if (!(radius > 0)) return { ...mask, data: new Uint8Array(mask.data) };
   const data = await sharp(mask.data, { raw: { width: mask.width, height: mask.height, channels: 1 } })
     .blur(Math.max(0.3, radius))
+    .extractChannel(0) // sharp widens 1-channel raw input to sRGB; keep the mask single-channel
     .raw()
     .toBuffer();
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: mask.width, height: mask.height };

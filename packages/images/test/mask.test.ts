@@ -68,6 +68,7 @@ test('blurMask softens the edge symmetrically and leaves far pixels alone', asyn
   for (let i = 0; i < data.length; i++) data[i] = i % 32 < 16 ? 255 : 0;
   const mask = { data, width: 32, height: 32 };
   const b = await blurMask(mask, 2);
+  assert.equal(b.data.length, 32 * 32, 'the blurred mask stays one channel');
   const row = [...b.data.subarray(16 * 32, 17 * 32)];
   assert.equal(row[0], 255);
   assert.equal(row[31], 0);
