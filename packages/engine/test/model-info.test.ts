@@ -1,0 +1,63 @@
+// Model folders read from their JSON alone: kinds, capabilities, sizes, and errors naming the file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkSize, listModels, readModelInfo, ModelFolderError, UnsupportedModelError } from '../src/models/model-info.ts';
+import { MODELS_DIR } from './support/pipeline-golden.ts';
+
+test('the three tiny models', async () => {
+  const models = await listModels(MODELS_DIR);
+  assert.deepEqual(models.map((m) => m.id), ['tiny-sd15', 'tiny-sd15-inpaint', 'tiny-sd2-v']);
+  const [sd15, inpaint, sd2] = models;
+  assert.equal(sd15!.kind, 'sd1');
+  assert.deepEqual(sd15!.capabilities, ['txt2img', 'img2img', 'inpaint']);
+  assert.equal(sd15!.nativeSize, 64);
+  assert.equal(sd15!.sizeStep, 16);
+  assert.equal(sd15!.unetInChannels, 4);
+  assert.equal(sd15!.defaultScheduler, 'PNDMScheduler');
+  assert.ok(sd15!.schedulers.includes('euler_a'));
+  assert.deepEqual(inpaint!.capabilities, ['inpaint']);
+  assert.equal(inpaint!.unetInChannels, 9);
+  assert.equal(sd2!.kind, 'sd2');
+  assert.equal(sd2!.predictionType, 'v_prediction');
+  assert.equal(sd2!.textHiddenSize, 16);
+  assert.equal(checkSize(sd15!, 128, 96), null);
+  assert.match(checkSize(sd15!, 100, 64)!, /multiple of 16/);
+});
+
+async function copyModel(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sdsvc-model-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const model = join(dir, 'm');
+  await cp(join(MODELS_DIR, 'tiny-sd15'), model, { recursive: true, filter: (src) => !src.endsWith('.onnx') });
+  for (const g of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder']) await writeFile(join(model, g, 'model.onnx'), '');
+  return model;
+}
+
+test('an incomplete folder names the missing file', async (t) => {
+  const model = await copyModel(t);
+  await rm(join(model, 'unet', 'model.onnx'));
+  await assert.rejects(readModelInfo(model), (err: Error) => err instanceof ModelFolderError && err.message.includes(join(model, 'unet', 'model.onnx')));
+  await rm(join(model, 'model_index.json'));
+  await assert.rejects(readModelInfo(model), (err: ModelFolderError) => err.file === join(model, 'model_index.json'));
+});
+
+test('not Stable Diffusion, and SDXL, are told apart', async (t) => {
+  const model = await copyModel(t);
+  const indexFile = join(model, 'model_index.json');
+  const index = JSON.parse(await readFile(indexFile, 'utf8'));
+  await writeFile(indexFile, JSON.stringify({ ...index, _class_name: 'KandinskyPipeline' }));
+  await assert.rejects(readModelInfo(model), /not a Stable Diffusion pipeline/);
+  await writeFile(indexFile, JSON.stringify({ ...index, _class_name: 'StableDiffusionXLPipeline', text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'] }));
+  await assert.rejects(readModelInfo(model), (err: Error) => err instanceof UnsupportedModelError && /not supported yet/.test(err.message));
+  await writeFile(indexFile, '{ broken');
+  await assert.rejects(readModelInfo(model), /model_index\.json: invalid JSON/);
+});
+
+test('a model without a VAE encoder only does txt2img', async (t) => {
+  const model = await copyModel(t);
+  await rm(join(model, 'vae_encoder'), { recursive: true });
+  assert.deepEqual((await readModelInfo(model)).capabilities, ['txt2img']);
+});
