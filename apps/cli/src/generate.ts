@@ -8,15 +8,6 @@ import { progressBar } from './progress-bar.ts';
 
 const MAX_INPUT_PIXELS = 4096 * 4096;
 
-/** Guards against a blurred mask coming back with 3 identical channels (sharp may widen gray). */
-function singleChannel<T extends { data: Uint8Array; width: number; height: number }>(m: T): T {
-  const n = m.width * m.height;
-  if (m.data.length !== 3 * n) return m;
-  const gray = new Uint8Array(n);
-  for (let i = 0; i < n; i++) gray[i] = m.data[3 * i]!;
-  return { ...m, data: gray };
-}
-
 async function main(opts: CliOptions): Promise<void> {
   const pipe = await StableDiffusionPipeline.load(opts.model, { warmup: false });
   const info = pipe.info;
@@ -38,7 +29,7 @@ async function main(opts: CliOptions): Promise<void> {
         width, height, resizeMode: opts.resizeMode, invert: opts.invertMask, maxPixels: MAX_INPUT_PIXELS,
         imageSize: { width: decoded.width, height: decoded.height },
       });
-      maskImage = singleChannel(await blurMask(mask, opts.maskBlur));
+      maskImage = await blurMask(mask, opts.maskBlur);
       overlayMask = maskImage;
     }
   }
