@@ -22,6 +22,9 @@ export interface SessionConfig {
   log?: (message: string) => void;
 }
 
+/** Providers that failed to initialise in this process. */
+const unavailable = new Set<ExecutionProviderName>();
+
 export interface LoadedSession {
   session: ort.InferenceSession;
   provider: ExecutionProviderName;
@@ -52,12 +55,16 @@ export async function createSession(file: string, cfg: SessionConfig = {}): Prom
   if (!wanted.includes('cpu')) wanted.push('cpu');
   let lastError: unknown;
   for (const ep of wanted) {
+    if (unavailable.has(ep)) continue;
     try {
       const session = await ort.InferenceSession.create(file, sessionOptions(cfg, ep));
       return { session, provider: ep, file };
     } catch (err) {
       lastError = err;
-      if (ep !== 'cpu') log(`onnxruntime: execution provider "${ep}" unavailable for ${file} (${(err as Error).message}); falling back`);
+      if (ep !== 'cpu') {
+        unavailable.add(ep); // logged once per process; later graphs go straight to the next provider
+        log(`onnxruntime: execution provider "${ep}" unavailable (${(err as Error).message.split('\n')[0]}); falling back to the next of ${wanted.join(', ')}`);
+      }
     }
   }
   throw new ModelFolderError(file, `onnxruntime could not load the graph (${(lastError as Error)?.message ?? lastError})`);
