@@ -89,7 +89,7 @@ test('registry: every stable name resolves to a scheduler of the expected class'
     lms_karras: 'LMSDiscreteScheduler', heun: 'HeunDiscreteScheduler', kdpm2: 'KDPM2DiscreteScheduler',
     dpmpp_2m: 'DPMSolverMultistepScheduler', dpmpp_2m_karras: 'DPMSolverMultistepScheduler',
     dpmpp_2m_sde: 'DPMSolverMultistepScheduler', dpmpp_2m_sde_karras: 'DPMSolverMultistepScheduler',
-    dpm_single: 'DPMSolverSinglestepScheduler', dpmpp_sde: 'DPMSolverSinglestepScheduler',
+    dpm_single: 'DPMSolverSinglestepScheduler',
     unipc: 'UniPCMultistepScheduler', deis: 'DEISMultistepScheduler', lcm: 'LCMScheduler',
   };
   assert.deepEqual([...SCHEDULER_NAMES].sort(), Object.keys(expected).sort());
@@ -129,6 +129,13 @@ test('registry: unknown name throws UnknownSchedulerError with the valid names',
   for (const n of SCHEDULER_NAMES) assert.ok(caught.validNames.includes(n));
   assert.ok(caught.validNames.includes('default'));
   assert.match(caught.message, /dpmpp_2m_karras/);
+});
+
+test('registry: no `dpmpp_sde` alias (DPM++ SDE is not implemented; single-step DPM-Solver is `dpm_single`)', () => {
+  const base = schedulerBaseConfig();
+  assert.ok(!SCHEDULER_NAMES.includes('dpmpp_sde'));
+  assert.throws(() => createScheduler('dpmpp_sde', base), UnknownSchedulerError);
+  assert.equal(createScheduler('dpm_single', base).className, 'DPMSolverSinglestepScheduler');
 });
 
 // Registry names that are golden variants must reproduce them from the SD 1.5 base config alone.

@@ -82,3 +82,10 @@ test('formatParameters: no negative line when empty; schedule type for karras; u
   );
   assert.match(formatParameters({ prompt: 'x', steps: 1, sampler: 'my_sampler', cfgScale: 1, seed: 0, width: 8, height: 8 }), /Sampler: my_sampler,/);
 });
+
+test('formatParameters: single-step DPM-Solver++ is labelled DPM++ 2S, not DPM++ SDE', () => {
+  const line = formatParameters({ prompt: 'x', steps: 1, sampler: 'dpm_single', cfgScale: 1, seed: 0, width: 8, height: 8 });
+  assert.match(line, /Sampler: DPM\+\+ 2S,/);
+  assert.doesNotMatch(line, /SDE/);
+  assert.match(formatParameters({ prompt: 'x', steps: 1, sampler: 'euler_karras', cfgScale: 1, seed: 0, width: 8, height: 8 }), /Sampler: Euler, Schedule type: Karras,/);
+});

@@ -3,13 +3,11 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import { alphasCumprodFor } from './common/noise-schedule.ts';
-import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
-import { discreteTimesteps } from './common/timestep-spacing.ts';
+import { AlphaSchedulerBase } from './common/alpha-base.ts';
+import { BASE_DEFAULTS, predictionTypeOf, rejectRescaleBetasZeroSnr, withDefaults } from './common/config-defaults.ts';
 import { postprocessX0 } from './common/threshold.ts';
 import { predictEpsilon, predictX0 } from './common/prediction.ts';
 import { axpby } from './common/tensor-ops.ts';
-import { addNoiseAlphas } from './common/alphas-add-noise.ts';
 
 export const DDIM_DEFAULTS = {
   ...BASE_DEFAULTS,
@@ -20,39 +18,19 @@ export const DDIM_DEFAULTS = {
   rescale_betas_zero_snr: false,
 } as const;
 
-export class DDIMScheduler implements Scheduler {
-  name = 'DDIMScheduler';
-  readonly className = 'DDIMScheduler';
-  readonly config: SchedulerConfig;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  readonly alphasCumprod: Float32Array;
-  private readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
-
+export class DDIMScheduler extends AlphaSchedulerBase implements Scheduler {
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withDefaults(DDIM_DEFAULTS, config);
-    if (this.config.rescale_betas_zero_snr) throw new Error('DDIMScheduler: rescale_betas_zero_snr is not supported');
-    this.alphasCumprod = alphasCumprodFor(this.config);
-    this.finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    this.numInferenceSteps = numInferenceSteps;
-    this.timesteps = discreteTimesteps(this.config, numInferenceSteps);
-  }
-
-  scaleModelInput(sample: Latents, _timestep: number): Latents {
-    return sample;
+    const c = withDefaults(DDIM_DEFAULTS, config);
+    rejectRescaleBetasZeroSnr(c, 'DDIMScheduler');
+    super('DDIMScheduler', c);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, options: StepOptions = {}): SchedulerStepOutput {
-    if (this.numInferenceSteps === null) throw new Error('DDIMScheduler: call setTimesteps before step');
+    const n = this.requireTimesteps();
     const t = Math.round(timestep);
-    const prevT = t - Math.floor(this.config.num_train_timesteps / this.numInferenceSteps);
+    const prevT = t - Math.floor(this.config.num_train_timesteps / n);
     const aT = this.alphasCumprod[t]!;
-    const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;
+    const aPrev = this.alphaProdPrev(prevT);
     const bT = 1 - aT;
     const type = predictionTypeOf(this.config, this.className);
 
@@ -70,9 +48,5 @@ export class DDIMScheduler implements Scheduler {
       for (let i = 0; i < prev.length; i++) prev[i] = prev[i]! + stdDev * noise[i]!;
     }
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(original: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseAlphas(this.alphasCumprod, original, noise, timestep);
   }
 }

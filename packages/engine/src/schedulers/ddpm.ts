@@ -3,13 +3,11 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import { alphasCumprodFor } from './common/noise-schedule.ts';
-import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
-import { discreteTimesteps } from './common/timestep-spacing.ts';
+import { AlphaSchedulerBase } from './common/alpha-base.ts';
+import { BASE_DEFAULTS, predictionTypeOf, rejectRescaleBetasZeroSnr, withDefaults } from './common/config-defaults.ts';
 import { postprocessX0 } from './common/threshold.ts';
 import { predictX0 } from './common/prediction.ts';
 import { axpby } from './common/tensor-ops.ts';
-import { addNoiseAlphas } from './common/alphas-add-noise.ts';
 
 export const DDPM_DEFAULTS = {
   ...BASE_DEFAULTS,
@@ -20,33 +18,15 @@ export const DDPM_DEFAULTS = {
   rescale_betas_zero_snr: false,
 } as const;
 
-export class DDPMScheduler implements Scheduler {
-  name = 'DDPMScheduler';
-  readonly className = 'DDPMScheduler';
-  readonly config: SchedulerConfig;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  readonly alphasCumprod: Float32Array;
-  private numInferenceSteps: number | null = null;
-
+export class DDPMScheduler extends AlphaSchedulerBase implements Scheduler {
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withDefaults(DDPM_DEFAULTS, config);
-    if (this.config.rescale_betas_zero_snr) throw new Error('DDPMScheduler: rescale_betas_zero_snr is not supported');
-    const v = this.config.variance_type;
+    const c = withDefaults(DDPM_DEFAULTS, config);
+    rejectRescaleBetasZeroSnr(c, 'DDPMScheduler');
+    const v = c.variance_type;
     if (v !== 'fixed_small' && v !== 'fixed_small_log' && v !== 'fixed_large') {
       throw new Error(`DDPMScheduler: variance_type "${String(v)}" is not supported (fixed_small, fixed_small_log, fixed_large)`);
     }
-    this.alphasCumprod = alphasCumprodFor(this.config);
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    this.numInferenceSteps = numInferenceSteps;
-    this.timesteps = discreteTimesteps(this.config, numInferenceSteps);
-  }
-
-  scaleModelInput(sample: Latents, _timestep: number): Latents {
-    return sample;
+    super('DDPMScheduler', c);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, options: StepOptions = {}): SchedulerStepOutput {
@@ -73,9 +53,5 @@ export class DDPMScheduler implements Scheduler {
       for (let i = 0; i < prev.length; i++) prev[i] = prev[i]! + std * noise[i]!;
     }
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(original: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseAlphas(this.alphasCumprod, original, noise, timestep);
   }
 }

@@ -3,12 +3,9 @@
 import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput } from './types.ts';
-import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
+import { BASE_DEFAULTS, withDefaults } from './common/config-defaults.ts';
 import { multistepTimesteps } from './common/timestep-spacing.ts';
-import { vpSigmaSchedule } from './common/vp-sigmas.ts';
 import { VpSigmaBase } from './common/vp-base.ts';
-import { dynamicThresholdInPlace } from './common/threshold.ts';
-import { predictX0 } from './common/prediction.ts';
 import { axpby, linearCombination } from './common/tensor-ops.ts';
 
 export const DEIS_DEFAULTS = {
@@ -23,7 +20,6 @@ export const DEIS_DEFAULTS = {
 
 export class DEISMultistepScheduler extends VpSigmaBase implements Scheduler {
   private readonly solverOrder: number;
-  private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
 
   constructor(config: Partial<SchedulerConfig>) {
@@ -38,22 +34,16 @@ export class DEISMultistepScheduler extends VpSigmaBase implements Scheduler {
     if (!(this.solverOrder >= 1 && this.solverOrder <= 3)) throw new Error('DEISMultistepScheduler: solver_order must be 1, 2 or 3');
   }
 
-  setTimesteps(numInferenceSteps: number): void {
-    const base = multistepTimesteps(this.config, numInferenceSteps);
-    const karras = !!this.config.use_karras_sigmas;
-    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, base, karras, karras ? 'repeat_last' : 'sigma_min');
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = timesteps.length;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
+  override setTimesteps(numInferenceSteps: number): void {
+    // With Karras sigmas the last one is repeated, else the schedule ends on sigma_min.
+    const final = this.config.use_karras_sigmas ? 'repeat_last' : 'sigma_min';
+    this.applySchedule(multistepTimesteps(this.config, numInferenceSteps), final, this.solverOrder);
     this.lowerOrderNums = 0;
-    this.resetStepState();
   }
 
   private convertModelOutput(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    const x0 = this.dataPrediction(m, sample, dims, i);
     const { alpha, sigma } = this.at(i);
-    const x0 = predictX0(predictionTypeOf(this.config, this.className), m, sample, alpha, sigma);
-    if (this.config.thresholding) dynamicThresholdInPlace(x0, dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
     return axpby(1 / sigma, sample, -alpha / sigma, x0);
   }
 
@@ -67,15 +57,14 @@ export class DEISMultistepScheduler extends VpSigmaBase implements Scheduler {
     this.modelOutputs.push(converted);
     let prev: Float32Array;
     if (this.solverOrder === 1 || this.lowerOrderNums < 1 || lowerOrderFinal) {
-      const t = this.at(i + 1), s = this.at(i);
-      prev = axpby(t.alpha / s.alpha, sample.data, -t.sigma * Math.expm1(t.lambda - s.lambda), converted);
+      prev = this.firstOrderUpdate(false, converted, sample.data, i);
     } else if (this.solverOrder === 2 || this.lowerOrderNums < 2 || lowerOrderSecond) {
       prev = this.secondOrder(sample.data, i);
     } else {
       prev = this.thirdOrder(sample.data, i);
     }
     if (this.lowerOrderNums < this.solverOrder) this.lowerOrderNums++;
-    this.stepIndex = i + 1;
+    this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims } };
   }
 

@@ -4,12 +4,12 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
+import { BASE_DEFAULTS, predictionTypeOf, rejectRescaleBetasZeroSnr, withDefaults } from './common/config-defaults.ts';
 import { multistepTimesteps } from './common/timestep-spacing.ts';
-import { clippedIndex, vpSigmaSchedule } from './common/vp-sigmas.ts';
+import { clippedIndex } from './common/vp-sigmas.ts';
 import { VpSigmaBase } from './common/vp-base.ts';
-import { dynamicThresholdInPlace } from './common/threshold.ts';
-import { predictEpsilon, predictX0 } from './common/prediction.ts';
+import { thresholdX0InPlace } from './common/threshold.ts';
+import { predictEpsilon } from './common/prediction.ts';
 import { axpby, linearCombination } from './common/tensor-ops.ts';
 
 export const DPM_MULTISTEP_DEFAULTS = {
@@ -33,8 +33,6 @@ type Algorithm = 'dpmsolver' | 'dpmsolver++' | 'sde-dpmsolver' | 'sde-dpmsolver+
 export class DPMSolverMultistepScheduler extends VpSigmaBase implements Scheduler {
   private readonly algorithm: Algorithm;
   private readonly solverOrder: number;
-  /** Converted model outputs of the last `solverOrder` steps, newest last (null until filled). */
-  private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
 
   constructor(config: Partial<SchedulerConfig>) {
@@ -52,40 +50,28 @@ export class DPMSolverMultistepScheduler extends VpSigmaBase implements Schedule
       throw new Error(`DPMSolverMultistepScheduler: final_sigmas_type "zero" is not supported for algorithm_type ${alg}; use "sigma_min"`);
     }
     if (c.use_lu_lambdas) throw new Error('DPMSolverMultistepScheduler: use_lu_lambdas is not supported');
-    if (c.rescale_betas_zero_snr) throw new Error('DPMSolverMultistepScheduler: rescale_betas_zero_snr is not supported');
+    rejectRescaleBetasZeroSnr(c, 'DPMSolverMultistepScheduler');
     if (c.variance_type === 'learned' || c.variance_type === 'learned_range') throw new Error('DPMSolverMultistepScheduler: learned variance is not supported');
     this.algorithm = alg;
     this.solverOrder = Number(c.solver_order);
     if (!(this.solverOrder >= 1 && this.solverOrder <= 3)) throw new Error('DPMSolverMultistepScheduler: solver_order must be 1, 2 or 3');
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps: number): void {
     const T = this.config.num_train_timesteps;
     const last = T - clippedIndex(this.alphasCumprod, Number(this.config.lambda_min_clipped));
     const base = multistepTimesteps(this.config, numInferenceSteps, last);
-    const final = this.config.final_sigmas_type;
-    if (final !== 'zero' && final !== 'sigma_min') throw new Error(`final_sigmas_type must be "zero" or "sigma_min", got ${String(final)}`);
-    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, base, !!this.config.use_karras_sigmas, final);
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = timesteps.length;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
+    this.applySchedule(base, this.dpmFinalSigma(), this.solverOrder);
     this.lowerOrderNums = 0;
-    this.resetStepState();
   }
 
   /** dpmsolver++ works on x0 predictions, dpmsolver on epsilon. */
   private convertModelOutput(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    if (this.algorithm === 'dpmsolver++' || this.algorithm === 'sde-dpmsolver++') return this.dataPrediction(m, sample, dims, i);
     const { alpha, sigma } = this.at(i);
-    const type = predictionTypeOf(this.config, this.className);
-    if (this.algorithm === 'dpmsolver++' || this.algorithm === 'sde-dpmsolver++') {
-      const x0 = predictX0(type, m, sample, alpha, sigma);
-      if (this.config.thresholding) dynamicThresholdInPlace(x0, dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
-      return x0;
-    }
-    const eps = predictEpsilon(type, m, sample, alpha, sigma);
+    const eps = predictEpsilon(predictionTypeOf(this.config, this.className), m, sample, alpha, sigma);
     if (this.config.thresholding) {
-      const x0 = dynamicThresholdInPlace(axpby(1 / alpha, sample, -sigma / alpha, eps), dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
+      const x0 = thresholdX0InPlace(this.config, axpby(1 / alpha, sample, -sigma / alpha, eps), dims);
       return axpby(1 / sigma, sample, -alpha / sigma, x0);
     }
     return eps;
@@ -117,7 +103,7 @@ export class DPMSolverMultistepScheduler extends VpSigmaBase implements Schedule
       prev = this.thirdOrder(sample.data, i);
     }
     if (this.lowerOrderNums < this.solverOrder) this.lowerOrderNums++;
-    this.stepIndex = i + 1;
+    this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims } };
   }
 
@@ -126,9 +112,9 @@ export class DPMSolverMultistepScheduler extends VpSigmaBase implements Schedule
     const h = t.lambda - s.lambda;
     switch (this.algorithm) {
       case 'dpmsolver++':
-        return axpby(t.sigma / s.sigma, x, -t.alpha * Math.expm1(-h), m0);
+        return this.firstOrderUpdate(true, m0, x, i);
       case 'dpmsolver':
-        return axpby(t.alpha / s.alpha, x, -t.sigma * Math.expm1(h), m0);
+        return this.firstOrderUpdate(false, m0, x, i);
       case 'sde-dpmsolver++':
         return linearCombination(
           [(t.sigma / s.sigma) * Math.exp(-h), -t.alpha * Math.expm1(-2 * h), t.sigma * Math.sqrt(-Math.expm1(-2 * h))],

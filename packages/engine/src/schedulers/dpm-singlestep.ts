@@ -6,23 +6,14 @@ import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput } from './types.ts';
 import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
 import { multistepTimesteps } from './common/timestep-spacing.ts';
-import { clippedIndex, vpSigmaSchedule } from './common/vp-sigmas.ts';
+import { clippedIndex } from './common/vp-sigmas.ts';
 import { VpSigmaBase } from './common/vp-base.ts';
-import { dynamicThresholdInPlace } from './common/threshold.ts';
-import { predictEpsilon, predictX0 } from './common/prediction.ts';
-import { axpby, linearCombination } from './common/tensor-ops.ts';
+import { predictEpsilon } from './common/prediction.ts';
+import { linearCombination } from './common/tensor-ops.ts';
 
 export const DPM_SINGLESTEP_DEFAULTS = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...BASE_DEFAULTS,
   solver_order: 2,
-  prediction_type: 'epsilon',
-  thresholding: false,
-  dynamic_thresholding_ratio: 0.995,
-  sample_max_value: 1.0,
   algorithm_type: 'dpmsolver++',
   solver_type: 'midpoint',
   lower_order_final: false,
@@ -30,7 +21,6 @@ export const DPM_SINGLESTEP_DEFAULTS = {
   final_sigmas_type: 'zero',
   lambda_min_clipped: -Infinity,
   variance_type: null,
-  steps_offset: BASE_DEFAULTS.steps_offset,
 } as const;
 
 /** diffusers' get_order_list: the solver order of each step. */
@@ -57,7 +47,6 @@ export function singlestepOrderList(steps: number, order: number, lowerOrderFina
 export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Scheduler {
   private readonly algorithm: 'dpmsolver' | 'dpmsolver++';
   private readonly solverOrder: number;
-  private modelOutputs: (Float32Array | null)[] = [];
   /** The sample at the start of the current group. */
   private groupSample: Float32Array | null = null;
   private orderList: number[] = [];
@@ -79,18 +68,13 @@ export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Schedul
     this.solverOrder = Number(c.solver_order);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps: number): void {
     const c = this.config as Record<string, unknown>;
     const last = this.config.num_train_timesteps - clippedIndex(this.alphasCumprod, Number(c.lambda_min_clipped));
     // This class has no timestep_spacing: always linspace.
     const base = multistepTimesteps({ ...this.config, timestep_spacing: 'linspace' }, numInferenceSteps, last);
-    const final = c.final_sigmas_type;
-    if (final !== 'zero' && final !== 'sigma_min') throw new Error(`final_sigmas_type must be "zero" or "sigma_min", got ${String(final)}`);
-    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, base, !!c.use_karras_sigmas, final);
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = numInferenceSteps;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
+    const final = this.dpmFinalSigma();
+    this.applySchedule(base, final, this.solverOrder);
     this.groupSample = null;
     // diffusers rewrites its config here (config_changed_by_set_timesteps): an uneven step count or a
     // zero final sigma forces lower_order_final.
@@ -100,18 +84,12 @@ export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Schedul
     // Deviation from 0.27.2 (as later diffusers does): a higher-order last step into sigma = 0 divides
     // by an infinite log-SNR step and yields NaN (e.g. order 3, 20 steps), so end on first order.
     if (final === 'zero') this.orderList[this.orderList.length - 1] = 1;
-    this.resetStepState();
   }
 
   private convertModelOutput(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    if (this.algorithm === 'dpmsolver++') return this.dataPrediction(m, sample, dims, i);
     const { alpha, sigma } = this.at(i);
-    const type = predictionTypeOf(this.config, this.className);
-    if (this.algorithm === 'dpmsolver++') {
-      const x0 = predictX0(type, m, sample, alpha, sigma);
-      if (this.config.thresholding) dynamicThresholdInPlace(x0, dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
-      return x0;
-    }
-    return predictEpsilon(type, m, sample, alpha, sigma);
+    return predictEpsilon(predictionTypeOf(this.config, this.className), m, sample, alpha, sigma);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents): SchedulerStepOutput {
@@ -124,16 +102,12 @@ export class DPMSolverSinglestepScheduler extends VpSigmaBase implements Schedul
     if (order === 1) this.groupSample = sample.data.slice();
     const x = this.groupSample!;
     const prev = order === 1 ? this.firstOrder(converted, x, i) : order === 2 ? this.secondOrder(x, i) : this.thirdOrder(x, i);
-    this.stepIndex = i + 1;
+    this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims } };
   }
 
   private firstOrder(m0: Float32Array, x: Float32Array, i: number): Float32Array {
-    const t = this.at(i + 1), s = this.at(i);
-    const h = t.lambda - s.lambda;
-    return this.algorithm === 'dpmsolver++'
-      ? axpby(t.sigma / s.sigma, x, -t.alpha * Math.expm1(-h), m0)
-      : axpby(t.alpha / s.alpha, x, -t.sigma * Math.expm1(h), m0);
+    return this.firstOrderUpdate(this.algorithm === 'dpmsolver++', m0, x, i);
   }
 
   /** From the group's sample at index i-1, through the outputs at i-1 (m1) and i (m0), to i+1. */

@@ -4,67 +4,37 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import {
-  StepIndex, addNoiseWithSigma, derivativeOf, initNoiseSigmaFor, interpSigmas, predictOriginal, scaleBySigma,
-  sigmaAlphasCumprod, sigmaTimesteps, trainSigmas, withClassDefaults,
-} from './common/sigmas.ts';
+import { DiscreteSigmaBase } from './common/sigma-base.ts';
+import { sigmaTimesteps } from './common/discrete-sigmas.ts';
+import { derivativeOf, predictOriginal } from './common/sigma-ops.ts';
+import { npInterp } from './common/numpy-math.ts';
+import { TRAINING_DEFAULTS } from './common/config-defaults.ts';
 
 const f = Math.fround;
 
 export const EULER_ANCESTRAL_DEFAULTS = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  prediction_type: 'epsilon',
+  ...TRAINING_DEFAULTS,
   timestep_spacing: 'linspace',
-  steps_offset: 0,
   rescale_betas_zero_snr: false,
 } as const;
 
-export class EulerAncestralDiscreteScheduler implements Scheduler {
+export class EulerAncestralDiscreteScheduler extends DiscreteSigmaBase implements Scheduler {
   readonly name = 'euler_a';
   readonly className = 'EulerAncestralDiscreteScheduler';
   readonly order = 1;
-  readonly config: Readonly<SchedulerConfig>;
-  timesteps: Float64Array;
-  /** sigmas per step, float32, with a trailing 0. */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withClassDefaults(EULER_ANCESTRAL_DEFAULTS, config);
-    if (this.config.prediction_type === 'sample') throw new Error('prediction_type not implemented yet: sample (EulerAncestralDiscreteScheduler)');
-    this.trainSigmas = trainSigmas(sigmaAlphasCumprod(this.config));
-    const T = this.config.num_train_timesteps;
-    this.sigmas = new Float32Array(T + 1);
-    for (let i = 0; i < T; i++) this.sigmas[i] = this.trainSigmas[T - 1 - i]!;
-    this.timesteps = new Float64Array(T);
-    for (let i = 0; i < T; i++) this.timesteps[i] = T - 1 - i;
+    super(EULER_ANCESTRAL_DEFAULTS, config, 'EulerAncestralDiscreteScheduler');
+    this.setTrainingSchedule();
   }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestep_spacing);
-  }
-
-  get stepIndex(): number | null { return this.index.step; }
-  get beginIndex(): number | null { return this.index.begin; }
-  setBeginIndex(index: number): void { this.index.begin = index; }
 
   setTimesteps(numInferenceSteps: number): void {
     const timesteps = sigmaTimesteps(this.config, numInferenceSteps);
-    const sigmas = interpSigmas(timesteps, this.trainSigmas);
+    const sigmas = npInterp(timesteps, this.trainSigmas);
     this.sigmas = new Float32Array(sigmas.length + 1);
     this.sigmas.set(sigmas);
     this.timesteps = Float64Array.from(timesteps);
     this.index.reset();
-  }
-
-  scaleModelInput(sample: Latents, timestep: number): Latents {
-    const i = this.index.current(timestep, this.timesteps);
-    return scaleBySigma(sample, this.sigmas[i]!);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, options: StepOptions = {}): SchedulerStepOutput {
@@ -89,9 +59,5 @@ export class EulerAncestralDiscreteScheduler implements Scheduler {
     for (let j = 0; j < n; j++) prev[j] = f(x[j]! + f(derivative[j]! * dt)) + f(noise[j]! * sigmaUp);
     this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(originalSamples: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseWithSigma(originalSamples, noise, this.sigmas[this.index.forAddNoise(timestep, this.timesteps)]!);
   }
 }

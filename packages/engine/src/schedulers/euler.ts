@@ -5,28 +5,24 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import {
-  StepIndex, addNoiseWithSigma, derivativeOf, eulerUpdate, initNoiseSigmaFor, interpSigmas, karrasSigmas,
-  logF32, predictOriginal, scaleBySigma, sigmaAlphasCumprod, sigmaTimesteps, sigmaToT, trainSigmas, withClassDefaults,
-} from './common/sigmas.ts';
+import { DiscreteSigmaBase } from './common/sigma-base.ts';
+import { configKarrasSigmas, sigmaTimesteps } from './common/discrete-sigmas.ts';
+import { derivativeOf, eulerUpdate, predictOriginal } from './common/sigma-ops.ts';
+import { sigmaToT } from './common/karras.ts';
+import { logF32, npInterp } from './common/numpy-math.ts';
 import { linspaceF32 } from './common/noise-schedule.ts';
+import { TRAINING_DEFAULTS } from './common/config-defaults.ts';
 
 const f = Math.fround;
 
 export const EULER_DEFAULTS = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  prediction_type: 'epsilon',
+  ...TRAINING_DEFAULTS,
   interpolation_type: 'linear',
   use_karras_sigmas: false,
   sigma_min: null,
   sigma_max: null,
   timestep_spacing: 'linspace',
   timestep_type: 'discrete',
-  steps_offset: 0,
   rescale_betas_zero_snr: false,
 } as const;
 
@@ -38,36 +34,17 @@ export interface EulerStepOptions extends StepOptions {
   sNoise?: number;
 }
 
-export class EulerDiscreteScheduler implements Scheduler {
+export class EulerDiscreteScheduler extends DiscreteSigmaBase implements Scheduler {
   readonly name = 'euler';
   readonly className = 'EulerDiscreteScheduler';
   readonly order = 1;
-  readonly config: Readonly<SchedulerConfig>;
-  timesteps: Float64Array;
-  /** sigmas per step, float32, with a trailing 0. */
-  sigmas: Float32Array;
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withClassDefaults(EULER_DEFAULTS, config);
-    this.trainSigmas = trainSigmas(sigmaAlphasCumprod(this.config));
-    // Before set_timesteps: the full training schedule, descending (diffusers' __init__).
+    super(EULER_DEFAULTS, config);
+    this.setTrainingSchedule();
     const T = this.config.num_train_timesteps;
-    this.sigmas = new Float32Array(T + 1);
-    for (let i = 0; i < T; i++) this.sigmas[i] = this.trainSigmas[T - 1 - i]!;
-    this.timesteps = new Float64Array(T);
-    for (let i = 0; i < T; i++) this.timesteps[i] = T - 1 - i;
     if (this.continuousV()) this.timesteps = this.continuousTimesteps(this.sigmas.subarray(0, T));
   }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestep_spacing);
-  }
-
-  get stepIndex(): number | null { return this.index.step; }
-  get beginIndex(): number | null { return this.index.begin; }
-  setBeginIndex(index: number): void { this.index.begin = index; }
 
   setTimesteps(numInferenceSteps: number): void {
     const n = numInferenceSteps;
@@ -76,7 +53,7 @@ export class EulerDiscreteScheduler implements Scheduler {
     let sigmas: ArrayLike<number>;
     const interpolation = this.config.interpolation_type;
     if (interpolation === 'linear') {
-      sigmas = interpSigmas(timesteps, this.trainSigmas);
+      sigmas = npInterp(timesteps, this.trainSigmas);
     } else if (interpolation === 'log_linear') {
       // diffusers' log_linear: n + 1 float32 values, ascending (kept as diffusers has it).
       const ts = this.trainSigmas;
@@ -86,9 +63,7 @@ export class EulerDiscreteScheduler implements Scheduler {
       throw new Error(`${String(interpolation)} is not implemented. Please specify interpolation_type to either 'linear' or 'log_linear'`);
     }
     if (this.config.use_karras_sigmas) {
-      const smin = (this.config.sigma_min as number | null | undefined) ?? sigmas[sigmas.length - 1]!;
-      const smax = (this.config.sigma_max as number | null | undefined) ?? sigmas[0]!;
-      const k = karrasSigmas(smin, smax, n);
+      const k = configKarrasSigmas(this.config, sigmas, n);
       sigmas = k;
       timesteps = k.map((s) => sigmaToT(s, logSigmas));
     }
@@ -99,11 +74,6 @@ export class EulerDiscreteScheduler implements Scheduler {
       ? this.continuousTimesteps(this.sigmas.subarray(0, m))
       : Float64Array.from(Float32Array.from(timesteps));
     this.index.reset();
-  }
-
-  scaleModelInput(sample: Latents, timestep: number): Latents {
-    const i = this.index.current(timestep, this.timesteps);
-    return scaleBySigma(sample, this.sigmas[i]!);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, options: EulerStepOptions = {}): SchedulerStepOutput {
@@ -129,10 +99,6 @@ export class EulerDiscreteScheduler implements Scheduler {
     const prev = eulerUpdate(x, derivative, dt);
     this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(originalSamples: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseWithSigma(originalSamples, noise, this.sigmas[this.index.forAddNoise(timestep, this.timesteps)]!);
   }
 
   private continuousV(): boolean {

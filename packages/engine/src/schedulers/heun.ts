@@ -4,55 +4,39 @@
 import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
-import {
-  StepIndex, addNoiseWithSigma, derivativeOf, eulerUpdate, initNoiseSigmaFor, interpSigmas, karrasSigmas, logF32,
-  predictOriginal, repeatAfterFirst, scaleBySigma, sigmaAlphasCumprod, sigmaTimesteps, sigmaToT, trainSigmas, withClassDefaults,
-} from './common/sigmas.ts';
+import { DiscreteSigmaBase } from './common/sigma-base.ts';
+import { configKarrasSigmas, repeatAfterFirst, sigmaTimesteps } from './common/discrete-sigmas.ts';
+import { derivativeOf, eulerUpdate, predictOriginal } from './common/sigma-ops.ts';
+import { sigmaToT } from './common/karras.ts';
+import { logF32, npInterp } from './common/numpy-math.ts';
+import { TRAINING_DEFAULTS } from './common/config-defaults.ts';
 
 const f = Math.fround;
 
 export const HEUN_DEFAULTS = {
-  num_train_timesteps: 1000,
+  ...TRAINING_DEFAULTS,
   beta_start: 0.00085,
   beta_end: 0.012,
-  beta_schedule: 'linear',
-  trained_betas: null,
-  prediction_type: 'epsilon',
   use_karras_sigmas: false,
   clip_sample: false,
   clip_sample_range: 1.0,
   timestep_spacing: 'linspace',
-  steps_offset: 0,
 } as const;
 
-export class HeunDiscreteScheduler implements Scheduler {
+/** sigmas, float32: [σ0, σ1, σ1, …, σn-1, σn-1, 0]. */
+export class HeunDiscreteScheduler extends DiscreteSigmaBase implements Scheduler {
   readonly name = 'heun';
   readonly className = 'HeunDiscreteScheduler';
   readonly order = 2;
-  readonly config: Readonly<SchedulerConfig>;
-  timesteps: Float64Array = new Float64Array(0);
-  /** float32: [σ0, σ1, σ1, …, σn-1, σn-1, 0]. */
-  sigmas: Float32Array = new Float32Array(0);
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
   // State between the first-order call and its correction (null: next call is first order).
   private prevDerivative: Float32Array | null = null;
   private dt: number | null = null;
   private firstSample: Float32Array | null = null;
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withClassDefaults(HEUN_DEFAULTS, config);
-    this.trainSigmas = trainSigmas(sigmaAlphasCumprod(this.config));
+    super(HEUN_DEFAULTS, config);
     this.setTimesteps(this.config.num_train_timesteps);
   }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestep_spacing);
-  }
-
-  get stepIndex(): number | null { return this.index.step; }
-  get beginIndex(): number | null { return this.index.begin; }
-  setBeginIndex(index: number): void { this.index.begin = index; }
 
   /** True when the next step() is a first-order (Euler) step. */
   get stateInFirstOrder(): boolean { return this.dt === null; }
@@ -60,12 +44,10 @@ export class HeunDiscreteScheduler implements Scheduler {
   setTimesteps(numInferenceSteps: number): void {
     const n = numInferenceSteps;
     const ts32 = sigmaTimesteps(this.config, n);
-    let sigmas: Float64Array = interpSigmas(ts32, this.trainSigmas);
+    let sigmas: Float64Array = npInterp(ts32, this.trainSigmas);
     let timesteps: ArrayLike<number> = ts32;
     if (this.config.use_karras_sigmas) {
-      const smin = (this.config.sigma_min as number | null | undefined) ?? sigmas[sigmas.length - 1]!;
-      const smax = (this.config.sigma_max as number | null | undefined) ?? sigmas[0]!;
-      sigmas = karrasSigmas(smin, smax, n);
+      sigmas = configKarrasSigmas(this.config, sigmas, n);
       const logSigmas = logF32(this.trainSigmas);
       timesteps = sigmas.map((s) => sigmaToT(s, logSigmas)); // float64, as diffusers leaves them
     }
@@ -78,11 +60,6 @@ export class HeunDiscreteScheduler implements Scheduler {
     this.dt = null;
     this.firstSample = null;
     this.index.reset();
-  }
-
-  scaleModelInput(sample: Latents, timestep: number): Latents {
-    const i = this.index.current(timestep, this.timesteps);
-    return scaleBySigma(sample, this.sigmas[i]!);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, _options: StepOptions = {}): SchedulerStepOutput {
@@ -117,9 +94,5 @@ export class HeunDiscreteScheduler implements Scheduler {
     }
     this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(originalSamples: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseWithSigma(originalSamples, noise, this.sigmas[this.index.forAddNoise(timestep, this.timesteps)]!);
   }
 }

@@ -4,55 +4,37 @@
 import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
-import {
-  StepIndex, addNoiseWithSigma, derivativeOf, eulerUpdate, initNoiseSigmaFor, interpSigmas, karrasSigmas, logF32,
-  predictOriginal, repeatAfterFirst, roundHalfEven, scaleBySigma, sigmaAlphasCumprod, sigmaTimesteps, sigmaToT, sigmaToTF32, trainSigmas,
-  withClassDefaults,
-} from './common/sigmas.ts';
+import { DiscreteSigmaBase } from './common/sigma-base.ts';
+import { configKarrasSigmas, repeatAfterFirst, sigmaTimesteps } from './common/discrete-sigmas.ts';
+import { derivativeOf, eulerUpdate, predictOriginal } from './common/sigma-ops.ts';
+import { sigmaToT, sigmaToTF32 } from './common/karras.ts';
+import { logF32, npInterp, roundHalfEven } from './common/numpy-math.ts';
+import { TRAINING_DEFAULTS } from './common/config-defaults.ts';
 
 const f = Math.fround;
 
 export const KDPM2_DEFAULTS = {
-  num_train_timesteps: 1000,
+  ...TRAINING_DEFAULTS,
   beta_start: 0.00085,
   beta_end: 0.012,
-  beta_schedule: 'linear',
-  trained_betas: null,
   use_karras_sigmas: false,
-  prediction_type: 'epsilon',
   timestep_spacing: 'linspace',
-  steps_offset: 0,
 } as const;
 
-export class KDPM2DiscreteScheduler implements Scheduler {
+/** sigmas, float32: [σ0, σ1, σ1, …, σn-1, σn-1, 0, 0, 0]. */
+export class KDPM2DiscreteScheduler extends DiscreteSigmaBase implements Scheduler {
   readonly name = 'kdpm2';
   readonly className = 'KDPM2DiscreteScheduler';
   readonly order = 2;
-  readonly config: Readonly<SchedulerConfig>;
-  timesteps: Float64Array = new Float64Array(0);
-  /** float32: [σ0, σ1, σ1, …, σn-1, σn-1, 0, 0, 0]. */
-  sigmas: Float32Array = new Float32Array(0);
   /** float32 log-midpoints, laid out like `sigmas` (entry 0 is NaN, as in diffusers, and unused). */
   sigmasInterpol: Float32Array = new Float32Array(0);
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
   /** The sample of the first-order half-step (null: next call is first order). */
   private firstSample: Float32Array | null = null;
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withClassDefaults(KDPM2_DEFAULTS, config);
-    if (this.config.prediction_type === 'sample') throw new Error('prediction_type not implemented yet: sample (KDPM2DiscreteScheduler)');
-    this.trainSigmas = trainSigmas(sigmaAlphasCumprod(this.config));
+    super(KDPM2_DEFAULTS, config, 'KDPM2DiscreteScheduler');
     this.setTimesteps(this.config.num_train_timesteps);
   }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestep_spacing);
-  }
-
-  get stepIndex(): number | null { return this.index.step; }
-  get beginIndex(): number | null { return this.index.begin; }
-  setBeginIndex(index: number): void { this.index.begin = index; }
 
   get stateInFirstOrder(): boolean { return this.firstSample === null; }
 
@@ -60,12 +42,10 @@ export class KDPM2DiscreteScheduler implements Scheduler {
     const n = numInferenceSteps;
     const ts32 = sigmaTimesteps(this.config, n);
     const logSigmas = logF32(this.trainSigmas);
-    let sigmas64: Float64Array = interpSigmas(ts32, this.trainSigmas);
+    let sigmas64: Float64Array = npInterp(ts32, this.trainSigmas);
     let timesteps: ArrayLike<number> = ts32;
     if (this.config.use_karras_sigmas) {
-      const smin = (this.config.sigma_min as number | null | undefined) ?? sigmas64[sigmas64.length - 1]!;
-      const smax = (this.config.sigma_max as number | null | undefined) ?? sigmas64[0]!;
-      sigmas64 = karrasSigmas(smin, smax, n);
+      sigmas64 = configKarrasSigmas(this.config, sigmas64, n);
       timesteps = sigmas64.map((s) => roundHalfEven(sigmaToT(s, logSigmas)));
     }
     const m = sigmas64.length;
@@ -95,9 +75,9 @@ export class KDPM2DiscreteScheduler implements Scheduler {
     this.index.reset();
   }
 
-  scaleModelInput(sample: Latents, timestep: number): Latents {
-    const i = this.index.current(timestep, this.timesteps);
-    return scaleBySigma(sample, this.stateInFirstOrder ? this.sigmas[i]! : this.sigmasInterpol[i]!);
+  /** The second call of each step runs the model at the log-midpoint sigma. */
+  protected override inputSigma(i: number): number {
+    return this.stateInFirstOrder ? this.sigmas[i]! : this.sigmasInterpol[i]!;
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, _options: StepOptions = {}): SchedulerStepOutput {
@@ -122,9 +102,5 @@ export class KDPM2DiscreteScheduler implements Scheduler {
     }
     this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(originalSamples: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseWithSigma(originalSamples, noise, this.sigmas[this.index.forAddNoise(timestep, this.timesteps)]!);
   }
 }

@@ -4,13 +4,13 @@ import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
 import { randnTensor } from '../random/noise-generator.ts';
-import { alphasCumprodFor } from './common/noise-schedule.ts';
-import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
+import { AlphaSchedulerBase } from './common/alpha-base.ts';
+import { BASE_DEFAULTS, predictionTypeOf, rejectRescaleBetasZeroSnr, withDefaults } from './common/config-defaults.ts';
 import { npLinspace } from './common/numpy-math.ts';
+import { StepIndex } from './common/step-index.ts';
 import { postprocessX0 } from './common/threshold.ts';
 import { predictX0 } from './common/prediction.ts';
 import { axpby } from './common/tensor-ops.ts';
-import { addNoiseAlphas } from './common/alphas-add-noise.ts';
 
 export const LCM_DEFAULTS = {
   ...BASE_DEFAULTS,
@@ -28,28 +28,17 @@ export const LCM_DEFAULTS = {
 
 const SIGMA_DATA = 0.5;
 
-export class LCMScheduler implements Scheduler {
-  name = 'LCMScheduler';
-  readonly className = 'LCMScheduler';
-  readonly config: SchedulerConfig;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  readonly alphasCumprod: Float32Array;
-  private readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
-  private stepIndex: number | null = null;
-  private beginIndex: number | null = null;
+export class LCMScheduler extends AlphaSchedulerBase implements Scheduler {
+  private readonly index = new StepIndex();
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withDefaults(LCM_DEFAULTS, config);
-    if (this.config.rescale_betas_zero_snr) throw new Error('LCMScheduler: rescale_betas_zero_snr is not supported');
-    this.alphasCumprod = alphasCumprodFor(this.config);
-    this.finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
+    const c = withDefaults(LCM_DEFAULTS, config);
+    rejectRescaleBetasZeroSnr(c, 'LCMScheduler');
+    super('LCMScheduler', c);
   }
 
   /** `strength` < 1 (img2img) shortens the distillation schedule the steps are taken from, as diffusers does. */
-  setTimesteps(numInferenceSteps: number, strength = 1): void {
+  override setTimesteps(numInferenceSteps: number, strength = 1): void {
     const T = this.config.num_train_timesteps;
     const original = Number(this.config.original_inference_steps);
     if (original > T) throw new Error(`LCMScheduler: original_inference_steps ${original} exceeds num_train_timesteps ${T}`);
@@ -68,33 +57,20 @@ export class LCMScheduler implements Scheduler {
     for (let i = 0; i < numInferenceSteps; i++) ts[i] = (m - Math.floor(idx[i]!)) * k - 1;
     this.timesteps = ts;
     this.numInferenceSteps = numInferenceSteps;
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.index.reset();
   }
 
   setBeginIndex(index: number): void {
-    this.beginIndex = index;
-  }
-
-  scaleModelInput(sample: Latents, _timestep: number): Latents {
-    return sample;
-  }
-
-  private indexForTimestep(t: number): number {
-    const matches: number[] = [];
-    for (let i = 0; i < this.timesteps.length; i++) if (this.timesteps[i] === t) matches.push(i);
-    if (matches.length === 0) throw new Error(`LCMScheduler: timestep ${t} is not in the schedule`);
-    return matches.length > 1 ? matches[1]! : matches[0]!;
+    this.index.begin = index;
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents, options: StepOptions = {}): SchedulerStepOutput {
-    if (this.numInferenceSteps === null) throw new Error('LCMScheduler: call setTimesteps before step');
+    const n = this.requireTimesteps();
     const t = Math.round(timestep);
-    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? this.indexForTimestep(t);
-    const i = this.stepIndex;
+    const i = this.index.current(t, this.timesteps);
     const prevT = i + 1 < this.timesteps.length ? this.timesteps[i + 1]! : t;
     const aT = this.alphasCumprod[t]!;
-    const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;
+    const aPrev = this.alphaProdPrev(prevT);
 
     // Boundary-condition scalings of the consistency model (c_skip -> 1, c_out -> 0 as t -> 0).
     const st = t * Number(this.config.timestep_scaling);
@@ -106,17 +82,13 @@ export class LCMScheduler implements Scheduler {
     const denoised = axpby(cOut, x0, cSkip, sample.data);
 
     let prev = denoised;
-    if (i !== this.numInferenceSteps - 1) {
+    if (i !== n - 1) {
       if (!options.generator) throw new Error('LCMScheduler: step needs a generator');
       const noise = randnTensor(modelOutput.dims, options.generator);
       prev = axpby(Math.sqrt(aPrev), denoised, Math.sqrt(1 - aPrev), noise);
     }
-    this.stepIndex = i + 1;
+    this.index.step = i + 1;
     // predOriginalSample carries LCM's `denoised`, which its pipeline decodes.
     return { prevSample: { data: prev, dims: sample.dims }, predOriginalSample: { data: denoised, dims: sample.dims } };
-  }
-
-  addNoise(original: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseAlphas(this.alphasCumprod, original, noise, timestep);
   }
 }

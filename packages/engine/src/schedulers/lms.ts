@@ -5,23 +5,19 @@
 import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput, StepOptions } from './types.ts';
-import {
-  StepIndex, addNoiseWithSigma, derivativeOf, initNoiseSigmaFor, interpSigmas, karrasSigmas, logF32,
-  predictOriginal, scaleBySigma, sigmaAlphasCumprod, sigmaTimesteps, sigmaToT, trainSigmas, withClassDefaults,
-} from './common/sigmas.ts';
+import { DiscreteSigmaBase } from './common/sigma-base.ts';
+import { sigmaTimesteps } from './common/discrete-sigmas.ts';
+import { derivativeOf, predictOriginal } from './common/sigma-ops.ts';
+import { karrasSigmas, sigmaToT } from './common/karras.ts';
+import { logF32, npInterp } from './common/numpy-math.ts';
+import { TRAINING_DEFAULTS } from './common/config-defaults.ts';
 
 const f = Math.fround;
 
 export const LMS_DEFAULTS = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_DEFAULTS,
   use_karras_sigmas: false,
-  prediction_type: 'epsilon',
   timestep_spacing: 'linspace',
-  steps_offset: 0,
 } as const;
 
 /** The LMS order diffusers' step() uses by default. */
@@ -48,37 +44,22 @@ function simpson(
   return simpson(fn, a, m, fa, flm, fm, left, eps / 2, depth - 1) + simpson(fn, m, b, fm, frm, fb, right, eps / 2, depth - 1);
 }
 
-export class LMSDiscreteScheduler implements Scheduler {
+export class LMSDiscreteScheduler extends DiscreteSigmaBase implements Scheduler {
   readonly name = 'lms';
   readonly className = 'LMSDiscreteScheduler';
   readonly order = 1;
-  readonly config: Readonly<SchedulerConfig>;
-  timesteps: Float64Array = new Float64Array(0);
-  /** sigmas per step, float32, with a trailing 0. */
-  sigmas: Float32Array = new Float32Array(0);
-  private readonly trainSigmas: Float32Array;
-  private readonly index = new StepIndex();
   /** The last ODE derivatives, oldest first (at most LMS_ORDER). */
   private derivatives: Float32Array[] = [];
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withClassDefaults(LMS_DEFAULTS, config);
-    this.trainSigmas = trainSigmas(sigmaAlphasCumprod(this.config));
+    super(LMS_DEFAULTS, config);
     this.setTimesteps(this.config.num_train_timesteps); // as diffusers' __init__ does
   }
-
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.config.timestep_spacing);
-  }
-
-  get stepIndex(): number | null { return this.index.step; }
-  get beginIndex(): number | null { return this.index.begin; }
-  setBeginIndex(index: number): void { this.index.begin = index; }
 
   setTimesteps(numInferenceSteps: number): void {
     const n = numInferenceSteps;
     const ts32 = sigmaTimesteps(this.config, n);
-    let sigmas: Float64Array = interpSigmas(ts32, this.trainSigmas);
+    let sigmas: Float64Array = npInterp(ts32, this.trainSigmas);
     let timesteps = Float64Array.from(ts32);
     if (this.config.use_karras_sigmas) {
       // LMS ignores sigma_min / sigma_max; its Karras timesteps stay float64.
@@ -91,11 +72,6 @@ export class LMSDiscreteScheduler implements Scheduler {
     this.timesteps = timesteps;
     this.index.reset();
     this.derivatives = [];
-  }
-
-  scaleModelInput(sample: Latents, timestep: number): Latents {
-    const i = this.index.current(timestep, this.timesteps);
-    return scaleBySigma(sample, this.sigmas[i]!);
   }
 
   /** Coefficient of the derivative `current` steps back: ∫ of its Lagrange basis over [σ_t, σ_t+1]. */
@@ -137,9 +113,5 @@ export class LMSDiscreteScheduler implements Scheduler {
     for (let j = 0; j < n; j++) acc[j] = x[j]! + acc[j]!;
     this.index.step = i + 1;
     return { prevSample: { data: acc, dims: sample.dims }, predOriginalSample: { data: x0, dims: sample.dims } };
-  }
-
-  addNoise(originalSamples: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseWithSigma(originalSamples, noise, this.sigmas[this.index.forAddNoise(timestep, this.timesteps)]!);
   }
 }

@@ -4,37 +4,21 @@
 import type { Latents } from '../tensor.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput } from './types.ts';
-import { alphasCumprodFor } from './common/noise-schedule.ts';
-import { BASE_DEFAULTS, withDefaults } from './common/config-defaults.ts';
+import { AlphaSchedulerBase } from './common/alpha-base.ts';
+import { TRAINING_DEFAULTS, withDefaults } from './common/config-defaults.ts';
 import { discreteTimesteps } from './common/timestep-spacing.ts';
 import { axpby, linearCombination } from './common/tensor-ops.ts';
-import { addNoiseAlphas } from './common/alphas-add-noise.ts';
 
 export const PNDM_DEFAULTS = {
-  num_train_timesteps: 1000,
-  beta_start: 0.0001,
-  beta_end: 0.02,
-  beta_schedule: 'linear',
-  trained_betas: null,
+  ...TRAINING_DEFAULTS,
   skip_prk_steps: false,
   set_alpha_to_one: false,
-  prediction_type: 'epsilon',
   timestep_spacing: 'leading',
-  steps_offset: BASE_DEFAULTS.steps_offset,
 } as const;
 
 const PNDM_ORDER = 4;
 
-export class PNDMScheduler implements Scheduler {
-  name = 'PNDMScheduler';
-  readonly className = 'PNDMScheduler';
-  readonly config: SchedulerConfig;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  timesteps: Float64Array = new Float64Array(0);
-  readonly alphasCumprod: Float32Array;
-  private readonly finalAlphaCumprod: number;
-  private numInferenceSteps: number | null = null;
+export class PNDMScheduler extends AlphaSchedulerBase implements Scheduler {
   private prkTimesteps = new Float64Array(0);
   private counter = 0;
   /** Past model outputs (eps), newest last, at most 4 kept. */
@@ -44,14 +28,13 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | null = null;
 
   constructor(config: Partial<SchedulerConfig>) {
-    this.config = withDefaults(PNDM_DEFAULTS, config);
-    const p = this.config.prediction_type;
+    const c = withDefaults(PNDM_DEFAULTS, config);
+    const p = c.prediction_type;
     if (p !== 'epsilon' && p !== 'v_prediction') throw new Error(`PNDMScheduler: prediction_type "${String(p)}" must be epsilon or v_prediction`);
-    this.alphasCumprod = alphasCumprodFor(this.config);
-    this.finalAlphaCumprod = this.config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
+    super('PNDMScheduler', c);
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  override setTimesteps(numInferenceSteps: number): void {
     this.numInferenceSteps = numInferenceSteps;
     const T = this.config.num_train_timesteps;
     const asc = discreteTimesteps(this.config, numInferenceSteps).reverse(); // diffusers' _timesteps, ascending
@@ -77,12 +60,8 @@ export class PNDMScheduler implements Scheduler {
     this.curModelOutput = null;
   }
 
-  scaleModelInput(sample: Latents, _timestep: number): Latents {
-    return sample;
-  }
-
   step(modelOutput: Latents, timestep: number, sample: Latents): SchedulerStepOutput {
-    if (this.numInferenceSteps === null) throw new Error('PNDMScheduler: call setTimesteps before step');
+    this.requireTimesteps();
     const prev = this.counter < this.prkTimesteps.length && !this.config.skip_prk_steps
       ? this.stepPrk(modelOutput.data, Math.round(timestep), sample.data)
       : this.stepPlms(modelOutput.data, Math.round(timestep), sample.data);
@@ -151,15 +130,11 @@ export class PNDMScheduler implements Scheduler {
   /** Formula (9) of the PNDM paper: x_prev from x_t and eps. */
   private prevSample(sample: Float32Array, t: number, prevT: number, modelOutput: Float32Array): Float32Array {
     const aT = this.alphasCumprod[t]!;
-    const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;
+    const aPrev = this.alphaProdPrev(prevT);
     const bT = 1 - aT, bPrev = 1 - aPrev;
     const eps = this.config.prediction_type === 'v_prediction' ? axpby(Math.sqrt(aT), modelOutput, Math.sqrt(bT), sample) : modelOutput;
     const sampleCoeff = Math.sqrt(aPrev / aT);
     const denom = aT * Math.sqrt(bPrev) + Math.sqrt(aT * bT * aPrev);
     return axpby(sampleCoeff, sample, -(aPrev - aT) / denom, eps);
-  }
-
-  addNoise(original: Latents, noise: Latents, timestep: number): Latents {
-    return addNoiseAlphas(this.alphasCumprod, original, noise, timestep);
   }
 }

@@ -57,11 +57,9 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   dpmpp_2m_karras: { className: 'DPMSolverMultistepScheduler', overrides: { ...DPMPP_2M, ...KARRAS } },
   dpmpp_2m_sde: { className: 'DPMSolverMultistepScheduler', overrides: DPMPP_2M_SDE },
   dpmpp_2m_sde_karras: { className: 'DPMSolverMultistepScheduler', overrides: { ...DPMPP_2M_SDE, ...KARRAS } },
-  // DPM-Solver++ single-step (order 2, "DPM++ 2S"). `dpmpp_sde` is kept as an alias of it because the
-  // API already lists that name; k-diffusion's DPM++ SDE (DPMSolverSDEScheduler, Brownian-tree noise)
-  // is not implemented.
+  // DPM-Solver++ single-step (order 2, "DPM++ 2S"). k-diffusion's / A1111's "DPM++ SDE"
+  // (DPMSolverSDEScheduler, Brownian-tree noise) is a different sampler and is not implemented.
   dpm_single: { className: 'DPMSolverSinglestepScheduler', overrides: {} },
-  dpmpp_sde: { className: 'DPMSolverSinglestepScheduler', overrides: {} },
   unipc: { className: 'UniPCMultistepScheduler', overrides: {} },
   deis: { className: 'DEISMultistepScheduler', overrides: {} },
   lcm: { className: 'LCMScheduler', overrides: {} },

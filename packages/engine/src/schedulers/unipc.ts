@@ -5,10 +5,8 @@ import type { SchedulerConfig } from './config.ts';
 import type { Scheduler, SchedulerStepOutput } from './types.ts';
 import { BASE_DEFAULTS, predictionTypeOf, withDefaults } from './common/config-defaults.ts';
 import { multistepTimesteps } from './common/timestep-spacing.ts';
-import { vpSigmaSchedule } from './common/vp-sigmas.ts';
 import { VpSigmaBase } from './common/vp-base.ts';
-import { dynamicThresholdInPlace } from './common/threshold.ts';
-import { predictEpsilon, predictX0 } from './common/prediction.ts';
+import { predictEpsilon } from './common/prediction.ts';
 import { linearCombination } from './common/tensor-ops.ts';
 import { solveSmall } from './common/numpy-math.ts';
 
@@ -28,7 +26,6 @@ export class UniPCMultistepScheduler extends VpSigmaBase implements Scheduler {
   private readonly solverOrder: number;
   private readonly predictX0: boolean;
   private readonly disableCorrector: readonly number[];
-  private modelOutputs: (Float32Array | null)[] = [];
   private lowerOrderNums = 0;
   private lastSample: Float32Array | null = null;
   private thisOrder = 1;
@@ -44,28 +41,18 @@ export class UniPCMultistepScheduler extends VpSigmaBase implements Scheduler {
     this.disableCorrector = Array.isArray(c.disable_corrector) ? (c.disable_corrector as number[]) : [];
   }
 
-  setTimesteps(numInferenceSteps: number): void {
-    const base = multistepTimesteps(this.config, numInferenceSteps);
-    const karras = !!this.config.use_karras_sigmas;
-    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, base, karras, karras ? 'repeat_last' : 'sigma_min');
-    this.timesteps = timesteps;
-    this.sigmas = sigmas;
-    this.numInferenceSteps = timesteps.length;
-    this.modelOutputs = new Array(this.solverOrder).fill(null);
+  override setTimesteps(numInferenceSteps: number): void {
+    // With Karras sigmas the last one is repeated, else the schedule ends on sigma_min.
+    const final = this.config.use_karras_sigmas ? 'repeat_last' : 'sigma_min';
+    this.applySchedule(multistepTimesteps(this.config, numInferenceSteps), final, this.solverOrder);
     this.lowerOrderNums = 0;
     this.lastSample = null;
-    this.resetStepState();
   }
 
   private convertModelOutput(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    if (this.predictX0) return this.dataPrediction(m, sample, dims, i);
     const { alpha, sigma } = this.at(i);
-    const type = predictionTypeOf(this.config, this.className);
-    if (this.predictX0) {
-      const x0 = predictX0(type, m, sample, alpha, sigma);
-      if (this.config.thresholding) dynamicThresholdInPlace(x0, dims, Number(this.config.dynamic_thresholding_ratio), Number(this.config.sample_max_value));
-      return x0;
-    }
-    return predictEpsilon(type, m, sample, alpha, sigma);
+    return predictEpsilon(predictionTypeOf(this.config, this.className), m, sample, alpha, sigma);
   }
 
   step(modelOutput: Latents, timestep: number, sample: Latents): SchedulerStepOutput {
@@ -82,7 +69,7 @@ export class UniPCMultistepScheduler extends VpSigmaBase implements Scheduler {
     this.lastSample = useCorrector ? x : x.slice();
     const prev = this.predictor(x, this.thisOrder, i);
     if (this.lowerOrderNums < this.solverOrder) this.lowerOrderNums++;
-    this.stepIndex = i + 1;
+    this.index.step = i + 1;
     return { prevSample: { data: prev, dims: sample.dims } };
   }
 

@@ -55,14 +55,47 @@ export function betasFor(config: SchedulerConfig): Float32Array {
   }
 }
 
-/** alphas_cumprod = cumprod(1 - betas): torch.cumprod on CPU accumulates float32 input in float64. */
-export function alphasCumprodFor(config: SchedulerConfig): Float32Array {
-  const betas = betasFor(config);
+/** torch.cumprod(1 - betas) on CPU: float32 input accumulated in float64, stored as float32. */
+function cumprodOneMinus(betas: Float32Array): Float32Array {
   const out = new Float32Array(betas.length);
   let acc = 1;
   for (let i = 0; i < betas.length; i++) {
     acc *= f(1 - betas[i]!);
     out[i] = acc;
+  }
+  return out;
+}
+
+/** diffusers' rescale_zero_terminal_snr (arXiv 2305.08891, algorithm 1), float32 torch math. */
+export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
+  const n = betas.length;
+  const s = cumprodOneMinus(betas);
+  for (let i = 0; i < n; i++) s[i] = f(Math.sqrt(s[i]!));
+  const s0 = s[0]!, sT = s[n - 1]!;
+  const scale = f(s0 / f(s0 - sT));
+  const bar = new Float32Array(n);
+  for (let i = 0; i < n; i++) { const v = f(f(s[i]! - sT) * scale); bar[i] = f(v * v); }
+  const out = new Float32Array(n);
+  out[0] = f(1 - bar[0]!);
+  for (let i = 1; i < n; i++) out[i] = f(1 - f(bar[i]! / bar[i - 1]!));
+  return out;
+}
+
+/**
+ * alphas_cumprod = cumprod(1 - betas), the betas first rescaled to zero terminal SNR when
+ * `rescaleZeroSnr` is set (the caller decides: only some classes honour rescale_betas_zero_snr).
+ */
+export function alphasCumprodFor(config: SchedulerConfig, rescaleZeroSnr = false): Float32Array {
+  const betas = betasFor(config);
+  return cumprodOneMinus(rescaleZeroSnr ? rescaleZeroTerminalSnr(betas) : betas);
+}
+
+/** Training sigmas ((1 - ac) / ac) ** 0.5 as a float32 torch expression; ascending with the timestep. */
+export function trainSigmas(alphasCumprod: Float32Array): Float32Array {
+  const out = new Float32Array(alphasCumprod.length);
+  for (let i = 0; i < out.length; i++) {
+    const a = alphasCumprod[i]!;
+    out[i] = f(Math.sqrt(f(f(1 - a) / a)));
   }
   return out;
 }

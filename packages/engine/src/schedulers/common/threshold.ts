@@ -24,11 +24,15 @@ export function dynamicThresholdInPlace(x: Float32Array, dims: readonly number[]
   return x;
 }
 
+/** Dynamic thresholding of x0 in place when the config turns it on (DPM-Solver family). */
+export function thresholdX0InPlace(config: SchedulerConfig, x0: Float32Array, dims: readonly number[]): Float32Array {
+  if (!config.thresholding) return x0;
+  return dynamicThresholdInPlace(x0, dims, Number(config.dynamic_thresholding_ratio ?? 0.995), Number(config.sample_max_value ?? 1));
+}
+
 /** The x0 post-processing DDIM/DDPM/LCM apply: thresholding if enabled, else clip_sample. */
 export function postprocessX0(config: SchedulerConfig, x0: Float32Array, dims: readonly number[]): Float32Array {
-  if (config.thresholding) {
-    return dynamicThresholdInPlace(x0, dims, Number(config.dynamic_thresholding_ratio ?? 0.995), Number(config.sample_max_value ?? 1));
-  }
+  if (config.thresholding) return thresholdX0InPlace(config, x0, dims);
   if (config.clip_sample) return clampInPlace(x0, config.clip_sample_range ?? 1);
   return x0;
 }

@@ -1,58 +1,56 @@
 // State shared by the sigma-indexed multistep schedulers (DPM-Solver multistep/single-step, UniPC,
-// DEIS): the schedule, the step index and diffusers' begin-index rules, and add_noise by sigma.
+// DEIS): the schedule, the step index and diffusers' begin-index rules, add_noise by sigma, the x0
+// conversion and the first-order (DDIM-like) update they all use.
 import type { Latents } from '../../tensor.ts';
 import type { SchedulerConfig } from '../config.ts';
-import { alphasCumprodFor } from './noise-schedule.ts';
-import { alphaSigma } from './vp-sigmas.ts';
+import { AlphaSchedulerBase } from './alpha-base.ts';
+import { StepIndex } from './step-index.ts';
+import { alphaSigma, vpSigmaSchedule, type FinalSigma } from './vp-sigmas.ts';
+import { predictionTypeOf } from './config-defaults.ts';
+import { predictX0 } from './prediction.ts';
+import { thresholdX0InPlace } from './threshold.ts';
 import { axpby } from './tensor-ops.ts';
 
-export class VpSigmaBase {
-  name: string;
-  readonly className: string;
-  readonly config: SchedulerConfig;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
-  readonly alphasCumprod: Float32Array;
-  timesteps: Float64Array = new Float64Array(0);
+export class VpSigmaBase extends AlphaSchedulerBase {
   /** One per timestep plus the final sigma. */
   sigmas: Float32Array = new Float32Array(0);
-  protected stepIndex: number | null = null;
-  protected beginIndex: number | null = null;
-  protected numInferenceSteps: number | null = null;
+  /** index_for_timestep falls back to the last index here, as the DPM-Solver family does. */
+  protected readonly index = new StepIndex(true);
+  /** Converted model outputs of the last steps, newest last (null until filled). */
+  protected modelOutputs: (Float32Array | null)[] = [];
 
   constructor(className: string, config: SchedulerConfig) {
-    this.className = className;
-    this.name = className;
-    this.config = config;
-    this.alphasCumprod = alphasCumprodFor(config);
+    super(className, config);
   }
 
   setBeginIndex(index: number): void {
-    this.beginIndex = index;
+    this.index.begin = index;
   }
 
-  scaleModelInput(sample: Latents, _timestep: number): Latents {
-    return sample;
+  /**
+   * set_timesteps' common part: the sigmas for `baseTimesteps` (Karras when configured), ending as
+   * `final` says, and a fresh step index and model-output history of `historyLength` entries.
+   */
+  protected applySchedule(baseTimesteps: Float64Array, final: FinalSigma, historyLength: number): void {
+    const { timesteps, sigmas } = vpSigmaSchedule(this.alphasCumprod, baseTimesteps, !!this.config.use_karras_sigmas, final);
+    this.timesteps = timesteps;
+    this.sigmas = sigmas;
+    this.numInferenceSteps = timesteps.length;
+    this.modelOutputs = new Array(historyLength).fill(null);
+    this.index.reset();
   }
 
-  /** diffusers' index_for_timestep: the second match if the timestep repeats, the last index if absent. */
-  protected indexForTimestep(t: number): number {
-    const matches: number[] = [];
-    for (let i = 0; i < this.timesteps.length && matches.length < 2; i++) if (this.timesteps[i] === t) matches.push(i);
-    if (matches.length === 0) return this.timesteps.length - 1;
-    return matches.length > 1 ? matches[1]! : matches[0]!;
+  /** DPM-Solver's `final_sigmas_type`. */
+  protected dpmFinalSigma(): 'zero' | 'sigma_min' {
+    const final = this.config.final_sigmas_type;
+    if (final !== 'zero' && final !== 'sigma_min') throw new Error(`final_sigmas_type must be "zero" or "sigma_min", got ${String(final)}`);
+    return final;
   }
 
   /** The step index for this call (initialised on the first step). */
   protected currentStepIndex(timestep: number): number {
-    if (this.numInferenceSteps === null) throw new Error(`${this.className}: call setTimesteps before step`);
-    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? this.indexForTimestep(timestep);
-    return this.stepIndex;
-  }
-
-  protected resetStepState(): void {
-    this.stepIndex = null;
-    this.beginIndex = null;
+    this.requireTimesteps();
+    return this.index.current(timestep, this.timesteps);
   }
 
   /** alpha_t, sigma_t and lambda_t (log-SNR / 2) at schedule index i. */
@@ -60,9 +58,26 @@ export class VpSigmaBase {
     return alphaSigma(this.sigmas[i]!);
   }
 
-  addNoise(original: Latents, noise: Latents, timestep: number): Latents {
-    const idx = this.beginIndex === null ? this.indexForTimestep(timestep) : (this.stepIndex ?? this.beginIndex);
-    const { alpha, sigma } = this.at(idx);
+  /** The model output as x0 at schedule index i, dynamically thresholded when configured. */
+  protected dataPrediction(m: Float32Array, sample: Float32Array, dims: readonly number[], i: number): Float32Array {
+    const { alpha, sigma } = this.at(i);
+    return thresholdX0InPlace(this.config, predictX0(predictionTypeOf(this.config, this.className), m, sample, alpha, sigma), dims);
+  }
+
+  /**
+   * The first-order step from index i to i + 1: DPM-Solver++ on an x0 prediction
+   * (`dataPrediction`), else DPM-Solver (= DDIM) on an epsilon prediction.
+   */
+  protected firstOrderUpdate(isDataPrediction: boolean, m0: Float32Array, x: Float32Array, i: number): Float32Array {
+    const t = this.at(i + 1), s = this.at(i);
+    const h = t.lambda - s.lambda;
+    return isDataPrediction
+      ? axpby(t.sigma / s.sigma, x, -t.alpha * Math.expm1(-h), m0)
+      : axpby(t.alpha / s.alpha, x, -t.sigma * Math.expm1(h), m0);
+  }
+
+  override addNoise(original: Latents, noise: Latents, timestep: number): Latents {
+    const { alpha, sigma } = this.at(this.index.forAddNoise(timestep, this.timesteps));
     return { data: axpby(alpha, original.data, sigma, noise.data), dims: original.dims };
   }
 }
