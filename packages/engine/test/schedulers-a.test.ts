@@ -15,6 +15,7 @@ import { DPMSolverMultistepScheduler } from '../src/schedulers/dpm-multistep.ts'
 import { DPMSolverSinglestepScheduler } from '../src/schedulers/dpm-singlestep.ts';
 import { UniPCMultistepScheduler } from '../src/schedulers/unipc.ts';
 import { DEISMultistepScheduler } from '../src/schedulers/deis.ts';
+import { TorchGenerator } from '../src/random/torch-generator.ts';
 import { createScheduler, SCHEDULER_NAMES, SCHEDULER_CLASSES, UnknownSchedulerError } from '../src/schedulers/registry.ts';
 
 type Ctor = new (config: Partial<SchedulerConfig>) => Scheduler;
@@ -230,6 +231,27 @@ test('higher-order and alternative solver variants run to finite samples', () =>
       const s = new Cls({ ...schedulerBaseConfig(), ...over });
       const tr = runDummyLoop(s, { ...cases[0]!, numInferenceSteps: n });
       assert.ok(tr.every(Number.isFinite), `${s.className} ${JSON.stringify(over)} n=${n}`);
+    }
+  }
+});
+
+test('every registered scheduler runs 1, 2 and 3 steps to finite timesteps and samples', () => {
+  // Short schedules exercise numpy's clamped slicing (e.g. PNDM's `_timesteps[-2:-1]` at n = 1).
+  const base = schedulerBaseConfig();
+  const gen = new TorchGenerator(0);
+  for (const name of SCHEDULER_NAMES.filter((n) => n !== 'default')) {
+    for (const steps of [1, 2, 3]) {
+      const s = createScheduler(name, base);
+      s.setTimesteps(steps);
+      assert.ok(s.timesteps.length >= 1, `${name}@${steps}: no timesteps`);
+      assert.ok(s.timesteps.every(Number.isFinite), `${name}@${steps}: timesteps ${Array.from(s.timesteps)}`);
+      let sample = { data: new Float32Array(16).fill(0.5).map((v, i) => v * s.initNoiseSigma + i / 16), dims: [1, 4, 2, 2] };
+      for (const t of s.timesteps) {
+        const scaled = s.scaleModelInput(sample, t);
+        const out = { data: scaled.data.map((v) => v * 0.1), dims: scaled.dims };
+        sample = s.step(out, t, sample, { generator: gen }).prevSample;
+      }
+      assert.ok(sample.data.every(Number.isFinite), `${name}@${steps}: non-finite sample`);
     }
   }
 });

@@ -42,15 +42,16 @@ export class PNDMScheduler extends AlphaSchedulerBase implements Scheduler {
     let prk: number[] = [];
     let plms: number[];
     if (this.config.skip_prk_steps) {
-      // [..._timesteps[:-1], _timesteps[-2], _timesteps[-1]] reversed: the first interval is run twice.
-      plms = [...asc.subarray(0, n - 1), asc[n - 2]!, asc[n - 1]!].reverse();
+      // [_timesteps[:-1], _timesteps[-2:-1], _timesteps[-1:]] reversed: the first interval is run
+      // twice (numpy slices clamp, so a 1-step schedule is just [t]).
+      plms = [...asc.subarray(0, n - 1), ...asc.subarray(Math.max(0, n - 2), n - 1), asc[n - 1]!].reverse();
     } else {
       const half = Math.floor(Math.floor(T / numInferenceSteps) / 2);
       const last = Array.from(asc.subarray(n - PNDM_ORDER));
       const pairs = last.flatMap((t) => [t, t + half]); // repeat(2) + tile([0, half])
       const rep = pairs.slice(0, -1).flatMap((t) => [t, t]).slice(1, -1);
       prk = rep.reverse();
-      plms = Array.from(asc.subarray(0, n - 3)).reverse();
+      plms = Array.from(asc.subarray(0, Math.max(0, n - 3))).reverse(); // _timesteps[:-3]
     }
     this.prkTimesteps = Float64Array.from(prk);
     this.timesteps = Float64Array.from([...prk, ...plms]);
