@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { loadSchedulerCases, runDummyLoop, maxRelErr, CountingGenerator, schedulerBaseConfig, type Case } from './support/scheduler-golden.ts';
 import type { Scheduler } from '../src/schedulers/types.ts';
+import type { Latents } from '../src/tensor.ts';
 import type { SchedulerConfig } from '../src/schedulers/config.ts';
 import type { NoiseGenerator } from '../src/random/noise-generator.ts';
 import { DDIMScheduler } from '../src/schedulers/ddim.ts';
@@ -245,7 +246,7 @@ test('every registered scheduler runs 1, 2 and 3 steps to finite timesteps and s
       s.setTimesteps(steps);
       assert.ok(s.timesteps.length >= 1, `${name}@${steps}: no timesteps`);
       assert.ok(s.timesteps.every(Number.isFinite), `${name}@${steps}: timesteps ${Array.from(s.timesteps)}`);
-      let sample = { data: new Float32Array(16).fill(0.5).map((v, i) => v * s.initNoiseSigma + i / 16), dims: [1, 4, 2, 2] };
+      let sample: Latents = { data: new Float32Array(16).fill(0.5).map((v, i) => v * s.initNoiseSigma + i / 16), dims: [1, 4, 2, 2] };
       for (const t of s.timesteps) {
         const scaled = s.scaleModelInput(sample, t);
         const out = { data: scaled.data.map((v) => v * 0.1), dims: scaled.dims };
