@@ -1,6 +1,7 @@
 // Enqueues webhook messages: one BullMQ job per (job, event), its id the message id, so an event
 // enqueued twice is sent once and every retry carries the same `webhook-id`.
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { bullmqPrefix, DEFAULT_PREFIX } from '@sdsvc/jobs';
 import {
   messageIdFor, WEBHOOK_EVENT_TYPES, WEBHOOK_QUEUE, type WebhookEventType, type WebhookJobData, type WebhookPayload,
 } from './types.ts';
@@ -10,7 +11,7 @@ export const DEFAULT_SCHEDULE_MS: readonly number[] = [0, 5, 300, 1800, 7200, 18
 
 export interface DispatcherOptions {
   connection: ConnectionOptions;
-  /** BullMQ key prefix (QUEUE_PREFIX). */
+  /** QUEUE_PREFIX; the BullMQ keys live under `bullmqPrefix(prefix)` (`<prefix>:bull`), like the generate queue. */
   prefix?: string;
   /** Delay before each attempt; its length is the number of attempts (WEBHOOK_RETRY_SCHEDULE). */
   schedule?: readonly number[];
@@ -35,7 +36,7 @@ export class WebhookDispatcher {
   private readonly schedule: readonly number[];
 
   constructor(opts: DispatcherOptions) {
-    this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: opts.prefix ?? 'sdsvc' });
+    this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: opts.connection, prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX) });
     this.schedule = opts.schedule ?? DEFAULT_SCHEDULE_MS;
     if (this.schedule.length === 0) throw new Error('webhook schedule must have at least one entry');
   }

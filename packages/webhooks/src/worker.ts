@@ -2,6 +2,7 @@
 // BullMQ re-runs the job after the delay our backoff strategy picks (schedule or Retry-After);
 // 410 and refused URLs throw UnrecoverableError so nothing more is tried.
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { bullmqPrefix, DEFAULT_PREFIX } from '@sdsvc/jobs';
 import { deliverOnce } from './deliver.ts';
 import { DEFAULT_SCHEDULE_MS } from './dispatcher.ts';
 import { nextDelayMs } from './schedule.ts';
@@ -9,6 +10,7 @@ import { WEBHOOK_QUEUE, type WebhookAttempt, type WebhookJobData } from './types
 
 export interface WebhookWorkerOptions {
   connection: ConnectionOptions;
+  /** QUEUE_PREFIX, the same as the dispatcher's (BullMQ keys under `bullmqPrefix(prefix)`). */
   prefix?: string;
   /** whsec_… (WEBHOOK_SECRET). */
   secret: string;
@@ -74,7 +76,7 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
 
   const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, processor, {
     connection: opts.connection,
-    prefix: opts.prefix ?? 'sdsvc',
+    prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
     concurrency: opts.concurrency ?? 4,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>

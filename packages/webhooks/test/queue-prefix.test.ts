@@ -1,0 +1,31 @@
+// The webhook queue lives under the same BullMQ prefix as the generate queue (`bullmqPrefix`).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { bullmqPrefix, GENERATE_QUEUE, GenerateQueue } from '@sdsvc/jobs';
+import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { WebhookDispatcher } from '../src/index.ts';
+
+let redis: LocalRedis;
+before(async () => { redis = await startLocalRedis(); });
+after(async () => { await redis?.stop(); });
+
+test('webhook and generate queues share bullmqPrefix(QUEUE_PREFIX)', async () => {
+  const connection = { host: '127.0.0.1', port: redis.port };
+  const client = new Redis(redis.url);
+  const dispatcher = new WebhookDispatcher({ connection, prefix: 'pfx' });
+  const generate = new GenerateQueue(client, { prefix: 'pfx' });
+  try {
+    assert.equal(dispatcher.queue.opts.prefix, bullmqPrefix('pfx'));
+    await dispatcher.enqueue({ jobId: 'j1', url: 'https://example.com/h', type: 'job.succeeded', data: {} });
+    await generate.add('j1', { jobId: 'j1', model: 'm' });
+    const keys = (await client.keys('pfx:*')).sort();
+    assert.ok(keys.some((k) => k.startsWith(`${bullmqPrefix('pfx')}:webhooks:`)), keys.join(', '));
+    assert.ok(keys.some((k) => k.startsWith(`${bullmqPrefix('pfx')}:${GENERATE_QUEUE}:`)), keys.join(', '));
+    assert.deepEqual(keys.filter((k) => !k.startsWith(`${bullmqPrefix('pfx')}:`)), [], 'no BullMQ key outside <prefix>:bull');
+  } finally {
+    await dispatcher.close();
+    await generate.close();
+    client.disconnect();
+  }
+});
