@@ -31,10 +31,11 @@ export async function fitImage<T extends Raw>(img: T, width: number, height: num
     const innerH = Math.max(1, ratio >= srcRatio ? height : Math.floor((img.height * width) / img.width));
     const top = Math.floor(height / 2) - Math.floor(innerH / 2);
     const left = Math.floor(width / 2) - Math.floor(innerW / 2);
-    const inner = await sharp(img.data, { raw: { width: img.width, height: img.height, channels } })
-      .resize(innerW, innerH, { fit: 'fill' })
-      .raw()
-      .toBuffer();
+    let innerPipeline = sharp(img.data, { raw: { width: img.width, height: img.height, channels } })
+      .resize(innerW, innerH, { fit: 'fill' });
+    // sharp widens one-channel raw input to sRGB: keep the mask single-channel for the next step.
+    if (channels === 1) innerPipeline = innerPipeline.extractChannel(0);
+    const inner = await innerPipeline.raw().toBuffer();
     pipeline = sharp(inner, { raw: { width: innerW, height: innerH, channels } }).extend({
       top,
       left,

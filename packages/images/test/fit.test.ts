@@ -65,6 +65,17 @@ test('gray images fit too', async () => {
   assert.ok(out.data.every((v) => v === 200));
 });
 
+test('gray fill keeps the picture in place (sharp widened the inner resize to 3 channels)', async () => {
+  // 20×20 mask with a white 10×10 centre square, filled to 64×64 and 64×40.
+  const data = new Uint8Array(400);
+  for (let y = 5; y < 15; y++) for (let x = 5; x < 15; x++) data[y * 20 + x] = 255;
+  const square = await fitImage({ data, width: 20, height: 20 }, 64, 64, 'fill');
+  assert.deepEqual([square.data[32 * 64 + 32], square.data[0], square.data[63 * 64 + 63]], [255, 0, 0]);
+  const wide = await fitImage({ data, width: 20, height: 20 }, 64, 40, 'fill');
+  assert.equal(wide.data.length, 64 * 40);
+  assert.deepEqual([wide.data[20 * 64 + 32], wide.data[20 * 64 + 2]], [255, 0]);
+});
+
 test('defaultSizeFor rounds down to the step, never below one step', () => {
   assert.deepEqual(defaultSizeFor({ width: 513, height: 767 }), { width: 512, height: 760 });
   assert.deepEqual(defaultSizeFor({ width: 512, height: 512 }), { width: 512, height: 512 });
