@@ -2,7 +2,9 @@
 // `<prefix>/<job id>/<index>.<ext>` → what the record keeps about each.
 import type { JobParams, StoredResultImage } from '@sdsvc/contracts';
 import type { GenerateResult, MaskImage, RgbImage } from '@sdsvc/engine';
-import { applyOverlay, CONTENT_TYPES, encodeImage, formatParameters, type GenerationParameters } from '@sdsvc/images';
+import {
+  applyOverlay, CONTENT_TYPES, encodeImage, formatParameters, pasteRegion, type CropRegion, type GenerationParameters,
+} from '@sdsvc/images';
 import { outputKey, type ObjectStore } from '@sdsvc/storage';
 import { storageFailure } from './job-errors.ts';
 import { DEFAULT_MASK_BLUR } from './job-inputs.ts';
@@ -15,13 +17,20 @@ export interface OutputContext {
   params: JobParams;
   /** inpaint with overlay: original pixels are pasted back through the mask. */
   overlay?: { original: RgbImage; mask: MaskImage };
+  /**
+   * inpaint_full_res: each generated image is `region` of `original` at width × height; it is
+   * resized back and pasted there, through `mask` (overlay on) or over the whole region (overlay
+   * off). The stored image has the original's size.
+   */
+  fullRes?: { original: RgbImage; region: CropRegion; mask?: MaskImage; padding: number };
 }
 
 export async function storeOutputs(result: GenerateResult, ctx: OutputContext, store: ObjectStore): Promise<StoredResultImage[]> {
   const format = ctx.params.output_format;
   const stored: StoredResultImage[] = [];
   for (const [index, generated] of result.images.entries()) {
-    const image = ctx.overlay ? applyOverlay(generated, ctx.overlay.original, ctx.overlay.mask) : generated;
+    const image = ctx.fullRes ? await pasteRegion(ctx.fullRes.original, generated, ctx.fullRes.region, ctx.fullRes.mask)
+      : ctx.overlay ? applyOverlay(generated, ctx.overlay.original, ctx.overlay.mask) : generated;
     const parameters = formatParameters(parametersOf(ctx, generated.seed));
     const body = await encodeImage(image, { format, quality: ctx.params.output_quality, parameters });
     const key = outputKey(store, ctx.jobId, index, EXTENSIONS[format]);
@@ -57,6 +66,9 @@ function parametersOf(ctx: OutputContext, seed: number): GenerationParameters {
       'Resize mode': p.inputs?.init_image || p.inputs?.reference_image ? p.resize_mode : undefined,
       'Mask invert': p.mask_invert || undefined,
       'Overlay': p.inputs?.mask_image && p.overlay === false ? false : undefined,
+      // A1111's names; only when the crop was applied (a blank mask inpaints the whole image).
+      'Inpaint area': ctx.fullRes ? 'Only masked' : undefined,
+      'Masked area padding': ctx.fullRes?.padding,
     },
   };
 }

@@ -80,9 +80,11 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
     }
     abort.signal.throwIfAborted();
 
-    const overlay = record.type === 'inpaint' && record.params.overlay !== false && inputs.init && inputs.mask
-      ? { original: inputs.init, mask: inputs.mask } : undefined;
-    const images = await storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay }, deps.objects);
+    const overlayOn = record.type === 'inpaint' && record.params.overlay !== false;
+    const full = inputs.fullRes;
+    const fullRes = full && { original: full.original, region: full.region, mask: overlayOn ? full.mask : undefined, padding: full.padding };
+    const overlay = overlayOn && !full && inputs.init && inputs.mask ? { original: inputs.init, mask: inputs.mask } : undefined;
+    const images = await storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay, fullRes }, deps.objects);
     await deps.store.markSucceeded(id, { images });
     log.info({ images: images.length, bytes: images.reduce((n, i) => n + i.bytes, 0) }, 'job succeeded');
     await deps.notify(id, 'job.succeeded');

@@ -4,6 +4,9 @@ export { decodeInputImage, SUPPORTED_INPUT_FORMATS, type DecodeLimits } from './
 export { fitImage, defaultSizeFor } from './fit.ts';
 export { decodeMask, blurMask, type DecodeMaskOptions } from './mask.ts';
 export { applyOverlay } from './overlay.ts';
+export {
+  maskBoundingBox, getCropRegion, expandCropRegion, inpaintCropRegion, cropImage, cropAndFit, pasteRegion, type CropRegion,
+} from './mask-crop.ts';
 export { encodeImage, CONTENT_TYPES, type OutputFormat, type EncodeOptions } from './encode.ts';
 export { formatParameters, type GenerationParameters } from './parameters.ts';
 export { readPngText, insertPngText } from './png-text.ts';
