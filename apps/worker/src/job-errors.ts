@@ -2,7 +2,7 @@
 // whether another attempt could help (only storage outages and unexpected errors are retried).
 import { isStorageError } from '@sdsvc/storage';
 
-export type JobErrorCode = 'image_invalid' | 'model_error' | 'storage_unavailable' | 'internal_error';
+export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error';
 
 export class JobFailure extends Error {
   readonly code: JobErrorCode;
@@ -28,6 +28,10 @@ export function storageFailure(action: string, err: unknown): JobFailure {
 /** The engine rejected the model or the request: retrying the same input gives the same error. */
 export function modelFailure(err: unknown): JobFailure {
   const detail = err instanceof Error ? err.message : String(err);
+  // The engine thread keeps the error's name: a prompt longer than a static-text-axis UNet takes.
+  if (err instanceof Error && err.name === 'PromptTooLongError') {
+    return new JobFailure('prompt_too_long', detail, { retryable: false, cause: err });
+  }
   return new JobFailure('model_error', `model error: ${detail}`, { retryable: false, cause: err });
 }
 

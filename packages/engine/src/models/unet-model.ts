@@ -17,6 +17,15 @@ export interface HiddenStates {
   chunks: ort.Tensor[];
 }
 
+/** The prompt (after chunking) is longer than the model's graph can take. */
+export class PromptTooLongError extends Error {
+  readonly code = 'prompt_too_long';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PromptTooLongError';
+  }
+}
+
 export class UnetModel {
   readonly session: ort.InferenceSession;
   readonly file: string;
@@ -58,8 +67,23 @@ export class UnetModel {
     this.batch = fixedBatch(this.sample);
   }
 
+  /** Text length the graph is fixed at (e.g. 77), or null when the sequence axis is dynamic. */
+  get fixedSequenceLength(): number | null {
+    const s = this.hidden.shape[1];
+    return typeof s === 'number' && s > 0 ? s : null;
+  }
+
   /** Wraps rows × seq × hidden embeddings for every step of a job. */
   prepareHidden(data: Float32Array, rows: number, seq: number, hidden: number): HiddenStates {
+    const fixedSeq = this.fixedSequenceLength;
+    if (fixedSeq !== null && fixedSeq !== seq) {
+      // Long prompts are encoded as 77-token chunks and concatenated; a graph exported with a
+      // static sequence axis cannot take them.
+      throw new PromptTooLongError(
+        `${this.file}: this UNet takes exactly ${fixedSeq} text tokens (static encoder_hidden_states), ` +
+          `but the prompt needs ${seq} (${Math.ceil(seq / 77)} chunks of 75 tokens): shorten the prompt to 75 tokens or fewer, or re-export the UNet with a dynamic sequence axis`,
+      );
+    }
     const tensor = floatTensor(this.hiddenType, data, [rows, seq, hidden]);
     const chunks: ort.Tensor[] = [];
     const b = this.batch;
