@@ -6,10 +6,18 @@ import sharp from 'sharp';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { readPng } from '../support/png.ts';
 import { collectSse, type SseEvent } from '../support/sse.ts';
+import { blurMask, decodeMask } from '@sdsvc/images';
 import { centreSquareMaskPng, gradientPng } from '../support/test-images.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
+
+/** Black (keep) with a white (repaint) rectangle. */
+async function squareMaskPng(width: number, height: number, r: { x1: number; y1: number; x2: number; y2: number }): Promise<Buffer> {
+  const data = Buffer.alloc(width * height);
+  for (let y = r.y1; y < r.y2; y++) data.fill(255, y * width + r.x1, y * width + r.x2);
+  return await sharp(data, { raw: { width, height, channels: 1 } }).png().toBuffer();
+}
 /** Enough steps at this size that a job is still running when the test acts on it. */
 // (tiny model on this 2-core machine: ~120 ms per step at 256×256, ~10 ms at 64×64)
 const LONG_JOB = { prompt: 'a long job', width: 256, height: 256, steps: 150, num_images: 1, seed: 9 };
@@ -73,33 +81,64 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
     assert.equal(succeeded.result.images.length, 1);
   });
 
-  test('img2img and inpaint run through API, queue, worker and storage', async () => {
-    const init = (await gradientPng(64, 64)).toString('base64');
-    const mask = (await centreSquareMaskPng(64, 64)).toString('base64');
+  test('img2img and inpaint (4- and 9-channel models, blurred masks, inpaint_full_res) through API, queue, worker and storage', async () => {
+    const initPng = await gradientPng(64, 64);
+    const init = initPng.toString('base64');
+    const maskPng = await centreSquareMaskPng(64, 64);
+    const mask = maskPng.toString('base64');
+    // A wide image with a small mask off-centre: inpaint_full_res crops around it.
+    const widePng = await gradientPng(96, 64);
+    const smallMaskPng = await squareMaskPng(96, 64, { x1: 60, y1: 20, x2: 76, y2: 36 });
     const img2img = await stack.postJob({ type: 'img2img', prompt: 'a painting', init_image: init, strength: 0.6, steps: 5, seed: 3 });
+    // The default (4-channel) model: diffusers' blend path.
     const inpaint = await stack.postJob({
-      // The default (4-channel) model: diffusers' blend path. (The 9-channel tiny-sd15-inpaint is
-      // the engine's to test: its warm-up run currently fails, see the engine tests.)
       type: 'inpaint', prompt: 'a red square', init_image: init, mask_image: `data:image/png;base64,${mask}`,
-      // mask_blur 0: images' blurMask currently returns 3 channels for a gray mask (reported).
-      steps: 4, seed: 5, mask_blur: 0,
+      steps: 4, seed: 5, mask_blur: 3,
     });
-    for (const [job, size] of [[img2img, 64], [inpaint, 64]] as const) {
+    // The 9-channel inpainting UNet (latents + mask + masked-image latents).
+    const inpaint9 = await stack.postJob({
+      type: 'inpaint', model: 'tiny-sd15-inpaint', prompt: 'a red square', init_image: init, mask_image: mask,
+      steps: 4, seed: 6, mask_blur: 4,
+    });
+    // "Inpaint only masked": the region around the mask is generated at 64×64 and pasted back into
+    // the 96×64 original.
+    const fullRes = await stack.postJob({
+      type: 'inpaint', model: 'tiny-sd15-inpaint', prompt: 'a red square', init_image: widePng.toString('base64'),
+      mask_image: smallMaskPng.toString('base64'), width: 64, height: 64, steps: 4, seed: 7, mask_blur: 2,
+      inpaint_full_res: true, inpaint_full_res_padding: 4,
+    });
+    const cases = [
+      { name: 'img2img', job: img2img, size: [64, 64] },
+      { name: 'inpaint tiny-sd15', job: inpaint, size: [64, 64], original: initPng, mask: maskPng, blur: 3 },
+      { name: 'inpaint tiny-sd15-inpaint', job: inpaint9, size: [64, 64], original: initPng, mask: maskPng, blur: 4 },
+      { name: 'inpaint_full_res tiny-sd15-inpaint', job: fullRes, size: [96, 64], original: widePng, mask: smallMaskPng, blur: 2 },
+    ];
+    for (const { name, job, size, original, mask: maskBytes, blur } of cases) {
       const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish');
-      assert.equal(done.status, 'succeeded', `${JSON.stringify(done.error)}\n${stack.workers[0].tail(5)}`);
+      assert.equal(done.status, 'succeeded', `${name}: ${JSON.stringify(done.error)}\n${stack.workers[0].tail(5)}`);
+      assert.equal((done as typeof done & { model?: string }).model, name.includes('tiny-sd15-inpaint') ? 'tiny-sd15-inpaint' : 'tiny-sd15');
       const png = Buffer.from(await (await fetch(done.result!.images[0].url)).arrayBuffer());
       const info = readPng(png);
-      assert.deepEqual([info.width, info.height], [size, size]);
+      assert.deepEqual([info.width, info.height], size);
       assert.match(info.text.parameters ?? '', /Denoising strength/);
-      if (job === inpaint) {
-        // A1111 overlay: where the (blurred) mask is 0 the original pixels come back unchanged.
-        const out = await sharp(png).raw().toBuffer();
-        const original = await sharp(Buffer.from(init, 'base64')).raw().toBuffer();
-        for (const [x, y] of [[1, 1], [62, 2], [3, 60], [60, 60]]) {
-          const i = (y * 64 + x) * 3;
-          assert.deepEqual([...out.subarray(i, i + 3)], [...original.subarray(i, i + 3)], `pixel ${x},${y}`);
-        }
+      if (job === fullRes) assert.match(info.text.parameters ?? '', /Size: 64x64, .*Inpaint area: Only masked, Masked area padding: 4/);
+      if (!original || !maskBytes) continue;
+      // A1111 overlay: wherever the blurred mask is 0 the original pixels come back byte for byte;
+      // the repainted part does change.
+      const [w, h] = size;
+      const blurred = await blurMask(await decodeMask(maskBytes, { maxPixels: 1e6, width: w, height: h }), blur!);
+      const out = await sharp(png).raw().toBuffer();
+      const orig = await sharp(original).raw().toBuffer();
+      let kept = 0, changed = 0;
+      for (let p = 0; p < w * h; p++) {
+        const same = out[p * 3] === orig[p * 3] && out[p * 3 + 1] === orig[p * 3 + 1] && out[p * 3 + 2] === orig[p * 3 + 2];
+        if (blurred.data[p] === 0) {
+          assert.ok(same, `${name}: pixel ${p % w},${Math.floor(p / w)} outside the mask changed`);
+          kept++;
+        } else if (blurred.data[p] === 255 && !same) changed++;
       }
+      assert.ok(kept > w * h / 3, `${name}: kept ${kept}`);
+      assert.ok(changed > 0, `${name}: the masked area was repainted`);
     }
   });
 
