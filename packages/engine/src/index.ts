@@ -4,8 +4,8 @@ export { StableDiffusionPipeline, type PipelineLoadOptions } from './pipelines/s
 export type { GenerateMode, GenerateOptions, GenerateRequest, GenerateResult, MaskImage, RgbImage } from './pipelines/types.ts';
 export { abortError } from './pipelines/abort.ts';
 export {
-  readModelInfo, listModels, checkSize, ModelFolderError, UnsupportedModelError,
-  type ModelInfo, type ModelKind, type Capability,
+  readModelInfo, listModels, scanModels, checkSize, ModelFolderError, UnsupportedModelError,
+  type ModelInfo, type ModelKind, type Capability, type ModelProblem, type ModelScan,
 } from './models/model-info.ts';
 export type { ExecutionProviderName, SessionConfig } from './models/onnx-session.ts';
 export { TorchGenerator } from './random/torch-generator.ts';

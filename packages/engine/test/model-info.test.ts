@@ -1,10 +1,10 @@
 // Model folders read from their JSON alone: kinds, capabilities, sizes, and errors naming the file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSize, listModels, readModelInfo, ModelFolderError, UnsupportedModelError } from '../src/models/model-info.ts';
+import { checkSize, listModels, readModelInfo, scanModels, ModelFolderError, UnsupportedModelError } from '../src/models/model-info.ts';
 import { MODELS_DIR } from './support/pipeline-golden.ts';
 
 test('the three tiny models', async () => {
@@ -60,4 +60,30 @@ test('a model without a VAE encoder only does txt2img', async (t) => {
   const model = await copyModel(t);
   await rm(join(model, 'vae_encoder'), { recursive: true });
   assert.deepEqual((await readModelInfo(model)).capabilities, ['txt2img']);
+});
+
+test('one bad folder does not hide the others: usable models plus one problem per unusable folder', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'sdsvc-models-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await symlink(join(MODELS_DIR, 'tiny-sd15'), join(root, 'good'), 'dir');
+  await mkdir(join(root, 'broken'));
+  await writeFile(join(root, 'broken', 'model_index.json'), JSON.stringify({ _class_name: 'OnnxStableDiffusionPipeline' }));
+  await mkdir(join(root, 'xl'));
+  await writeFile(join(root, 'xl', 'model_index.json'), JSON.stringify({ _class_name: 'StableDiffusionXLPipeline', text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'] }));
+  await mkdir(join(root, 'bad-json'));
+  await writeFile(join(root, 'bad-json', 'model_index.json'), '{ nope');
+  await mkdir(join(root, 'notes')); // no model_index.json: not a model folder, ignored
+  await writeFile(join(root, 'README.txt'), 'not a folder');
+
+  const scan = await scanModels(root);
+  assert.deepEqual(scan.models.map((m) => m.id), ['good']);
+  assert.deepEqual(scan.problems.map((p) => [p.id, p.kind]), [['bad-json', 'invalid'], ['broken', 'invalid'], ['xl', 'unsupported']]);
+  const [badJson, broken, xl] = scan.problems;
+  assert.equal(broken!.dir, join(root, 'broken'));
+  assert.equal(broken!.file, join(root, 'broken', 'text_encoder', 'model.onnx'));
+  assert.match(broken!.message, /^text_encoder\/model\.onnx: missing/);
+  assert.match(xl!.message, /^model_index\.json: StableDiffusionXLPipeline is not supported yet/);
+  assert.match(badJson!.message, /^model_index\.json: invalid JSON/);
+  for (const p of scan.problems) assert.ok(!p.message.includes(root), `no server path in "${p.message}"`);
+  assert.deepEqual((await listModels(root)).map((m) => m.id), ['good']);
 });

@@ -3,7 +3,7 @@
  * this to list models and validate request sizes without loading any graph).
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { SCHEDULER_NAMES } from '../schedulers/registry.ts';
 
 export type ModelKind = 'sd1' | 'sd2' | 'sdxl' | 'unknown';
@@ -164,16 +164,67 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
   };
 }
 
-/** Every model folder under modelsDir (folders with a model_index.json), sorted by id. */
-export async function listModels(modelsDir: string): Promise<ModelInfo[]> {
-  const entries = await readdir(modelsDir, { withFileTypes: true });
-  const out: ModelInfo[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!e.isDirectory()) continue;
-    const hasIndex = await stat(join(modelsDir, e.name, 'model_index.json')).then(() => true, () => false);
-    if (hasIndex) out.push(await readModelInfo(join(modelsDir, e.name)));
+/** A folder under MODELS_DIR that has a model_index.json but cannot be used. */
+export interface ModelProblem {
+  /** Folder name (the id a request would use). */
+  id: string;
+  dir: string;
+  /** `unsupported`: a recognised pipeline this engine cannot run (SDXL); `invalid`: incomplete or not SD. */
+  kind: 'unsupported' | 'invalid';
+  /** The file at fault, when known. */
+  file: string | null;
+  /** Why, with paths relative to the model folder (safe to show to API clients). */
+  message: string;
+}
+
+export interface ModelScan {
+  /** Usable models, sorted by id. */
+  models: ModelInfo[];
+  /** Unusable folders, sorted by id. */
+  problems: ModelProblem[];
+}
+
+function describeProblem(id: string, dir: string, err: unknown): ModelProblem {
+  if (err instanceof ModelFolderError || err instanceof UnsupportedModelError) {
+    const why = err.message.startsWith(`${err.file}: `) ? err.message.slice(err.file.length + 2) : err.message;
+    const rel = relative(dir, err.file);
+    return { id, dir, kind: err instanceof UnsupportedModelError ? 'unsupported' : 'invalid', file: err.file,
+      message: `${rel && !rel.startsWith('..') ? rel : basename(err.file)}: ${why}` };
   }
-  return out;
+  const message = err instanceof Error ? err.message : String(err);
+  return { id, dir, kind: 'invalid', file: null, message: message.split(dir).join('.') };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return await stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+/**
+ * Every model folder under modelsDir (folders, or links to folders, with a model_index.json):
+ * the usable ones, and one problem per folder that cannot be used (SDXL, incomplete export, bad
+ * JSON). One bad folder never hides the others. Throws only when modelsDir itself is unreadable.
+ */
+export async function scanModels(modelsDir: string): Promise<ModelScan> {
+  const root = resolve(modelsDir);
+  const entries = await readdir(root, { withFileTypes: true });
+  const scan: ModelScan = { models: [], problems: [] };
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const dir = join(root, e.name);
+    if (!(e.isDirectory() || (e.isSymbolicLink() && await isDirectory(dir)))) continue;
+    const hasIndex = await stat(join(dir, 'model_index.json')).then(() => true, () => false);
+    if (!hasIndex) continue;
+    try {
+      scan.models.push(await readModelInfo(dir));
+    } catch (err) {
+      scan.problems.push(describeProblem(e.name, dir, err));
+    }
+  }
+  return scan;
+}
+
+/** The usable models under modelsDir, sorted by id (scanModels without the problems). */
+export async function listModels(modelsDir: string): Promise<ModelInfo[]> {
+  return (await scanModels(modelsDir)).models;
 }
 
 /** Why a width × height is not accepted by this model, or null when it is. */

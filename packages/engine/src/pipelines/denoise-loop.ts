@@ -10,7 +10,7 @@ import type { Latents } from '../tensor.ts';
 import type { GenerateOptions } from './types.ts';
 import type { InitialState } from './prepare-latents.ts';
 import { applyGuidance, blendMasked, writeLeadingChannels } from './latent-ops.ts';
-import { throwIfAborted } from './abort.ts';
+import { checkpoint } from './abort.ts';
 
 export interface DenoiseInput {
   unet: UnetModel;
@@ -22,6 +22,9 @@ export interface DenoiseInput {
   generator: NoiseGenerator | readonly NoiseGenerator[];
   state: InitialState;
   unetInChannels: number;
+  /** Progress across a job denoised in several groups: steps already done, and the job's total (default 0 and timesteps.length). */
+  stepOffset?: number;
+  totalSteps?: number;
 }
 
 export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promise<Latents> {
@@ -38,10 +41,12 @@ export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promi
   if (unetInput && state.inpaintCondition) fillInpaintCondition(unetInput, state.inpaintCondition, batch, rows, c, inC, hw);
   // Guided predictions and blended latents get fresh buffers each step: multistep schedulers keep
   // references to earlier model outputs and samples.
-  const total = timesteps.length;
+  const n = timesteps.length;
+  const offset = input.stepOffset ?? 0;
+  const total = input.totalSteps ?? n;
 
-  for (let i = 0; i < total; i++) {
-    throwIfAborted(opts.signal);
+  for (let i = 0; i < n; i++) {
+    checkpoint(opts);
     const t = timesteps[i]!;
     const scaled = scheduler.scaleModelInput(latents, t);
     let sample = scaled.data;
@@ -50,7 +55,7 @@ export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promi
       sample = unetInput;
     }
     const pred = await unet.run(sample, unetDims, t, hidden);
-    if (i === 0 && opts.probe) {
+    if (i === 0 && offset === 0 && opts.probe) {
       opts.probe('unet_step0_sample', sample, unetDims);
       opts.probe('unet_step0_out', pred, [rows, c, h, w]);
     }
@@ -58,7 +63,7 @@ export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promi
     latents = scheduler.step({ data: noisePred, dims: latents.dims }, t, latents, { generator: input.generator }).prevSample;
     if (state.blend) latents = blendKnown(scheduler, state.blend, timesteps, i, latents, batch, c);
     opts.probe?.('latents', latents.data, latents.dims);
-    opts.onStep?.(i + 1, total, latents);
+    opts.onStep?.(offset + i + 1, total, latents);
   }
   return latents;
 }

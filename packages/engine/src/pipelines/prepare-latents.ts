@@ -29,9 +29,11 @@ export interface PrepareContext {
   timesteps: Float64Array;
   generator: Gens;
   batch: number;
+  /** Cancellation point, called before each VAE encode. */
+  checkpoint?: () => void;
 }
 
-/** VAE-encodes one [1, 3, H, W] image and samples one latent per row from the row's generator. */
+/** VAE-encodes one [1, 3, H, W] image (one encoder call whatever the batch) and samples one latent per row from the row's generator. */
 async function encodeImage(ctx: PrepareContext, image: Float32Array, width: number, height: number): Promise<Float32Array> {
   const { models, batch } = ctx;
   const enc = models.vaeEncoder;
@@ -39,6 +41,7 @@ async function encodeImage(ctx: PrepareContext, image: Float32Array, width: numb
   const c = models.info.latentChannels;
   const h = height / models.info.vaeScaleFactor;
   const w = width / models.info.vaeScaleFactor;
+  ctx.checkpoint?.();
   const out = await enc.run(image, [1, 3, height, width]);
   const noise = randnTensor([batch, c, h, w], ctx.generator);
   const s = models.info.scalingFactor;
@@ -80,4 +83,20 @@ export async function prepareLatents(ctx: PrepareContext, req: GenerateRequest):
   const maskedLatents = await encodeImage(ctx, maskedImage(image, mask), req.width, req.height);
   if (nineChannels) return { latents, inpaintCondition: { mask: maskLatent, maskedLatents } };
   return { latents, blend: { imageLatents: { data: imageLatents!, dims }, noise: { data: noise, dims }, mask: maskLatent } };
+}
+
+/** Images [start, start + n) of a batch's starting state (views, no copies). */
+export function sliceState(state: InitialState, start: number, n: number): InitialState {
+  const rows = (l: Latents): Latents => {
+    const per = l.data.length / l.dims[0]!;
+    return { data: l.data.subarray(start * per, (start + n) * per), dims: [n, ...l.dims.slice(1)] };
+  };
+  const out: InitialState = { latents: rows(state.latents) };
+  if (state.inpaintCondition) {
+    const { mask, maskedLatents } = state.inpaintCondition;
+    const per = state.latents.data.length / state.latents.dims[0]!;
+    out.inpaintCondition = { mask, maskedLatents: maskedLatents.subarray(start * per, (start + n) * per) };
+  }
+  if (state.blend) out.blend = { imageLatents: rows(state.blend.imageLatents), noise: rows(state.blend.noise), mask: state.blend.mask };
+  return out;
 }

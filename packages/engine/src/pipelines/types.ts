@@ -42,8 +42,16 @@ export interface GenerateResult {
 }
 
 export interface GenerateOptions {
+  /**
+   * After every UNet step. A job whose images are denoised in several groups (large latents, see
+   * PipelineLoadOptions.maxUnetBatchElements) counts steps across groups: total = groups × steps,
+   * and `latents` are the current group's.
+   */
   onStep?: (step: number, total: number, latents?: Latents) => void;
+  /** Checked between steps, between image groups and between the VAE calls of single images. */
   signal?: AbortSignal;
+  /** Called at each of those checkpoints just before the signal is read (the engine thread turns its shared cancel flag into an abort here). */
+  poll?: () => void;
   /** Tests: one source for every draw, in diffusers' order (replaces the per-image generators). */
   noise?: NoiseGenerator;
   /** Tests: called with named intermediate tensors (text embeddings, first UNet call, latents per step). */

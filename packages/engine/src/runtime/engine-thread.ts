@@ -1,7 +1,7 @@
 /**
  * The engine thread: ORT's session.run blocks the thread it runs on, so pipelines live here and
  * the main event loop stays free. Pipelines are loaded on first use per model and kept.
- * Cancellation arrives through a shared Int32 flag, read between denoising steps.
+ * Cancellation arrives through a shared Int32 flag, read between denoising steps and between images.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
@@ -61,10 +61,9 @@ async function run(msg: ToEngine): Promise<void> {
     checkCancel();
     const result = await pipe.generate(msg.request, {
       signal: controller.signal,
-      onStep: (step, total) => {
-        post({ type: 'progress', id: msg.id, step, total });
-        checkCancel();
-      },
+      // Read the shared flag at every cancellation point (between steps, groups and images).
+      poll: checkCancel,
+      onStep: (step, total) => post({ type: 'progress', id: msg.id, step, total }),
     });
     post({ type: 'result', id: msg.id, result }, result.images.map((i) => i.data.buffer as ArrayBuffer));
   } catch (err) {
