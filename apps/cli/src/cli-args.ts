@@ -24,12 +24,39 @@ export interface CliOptions {
   invertMask: boolean;
 }
 
-export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --out out.png
-  [--negative-prompt "…"] [--prompt-syntax plain|a1111] [--width N] [--height N] [--steps N]
-  [--guidance-scale X] [--scheduler NAME] [--seed N] [--num-images N]
-  [--init-image FILE] [--mask-image FILE] [--strength X] [--mask-blur N]
-  [--resize-mode resize|crop|fill] [--invert-mask] [--no-overlay]
-With several images, out.png becomes out-0.png, out-1.png, …`;
+/**
+ * The HTTP API's defaults (packages/contracts' job request: A1111 prompt syntax, strength 0.75 for
+ * img2img and 1 for inpaint, mask blur 4, resize mode resize, overlay on), so a CLI run and an API
+ * job with the same arguments give the same image.
+ */
+export const DEFAULTS = {
+  promptSyntax: 'a1111',
+  steps: 20,
+  guidanceScale: 7.5,
+  numImages: 1,
+  img2imgStrength: 0.75,
+  inpaintStrength: 1,
+  maskBlur: 4,
+  resizeMode: 'resize',
+} as const;
+
+export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --out out.png [options]
+  --negative-prompt "…"
+  --prompt-syntax a1111|plain   a1111 (default, as the API): (word:1.3) weights, BREAK, long prompts;
+                                plain: diffusers' exact behaviour (no weights, truncated at 77 tokens)
+  --width N --height N          default: the model's native size (or the init image's size)
+  --steps N                     default ${DEFAULTS.steps}
+  --guidance-scale X            default ${DEFAULTS.guidanceScale}
+  --scheduler NAME              default: the model's own
+  --seed N                      default: random
+  --num-images N                default ${DEFAULTS.numImages}
+  --init-image FILE             img2img (inpaint with --mask-image)
+  --mask-image FILE             white = repaint, black = keep
+  --strength X                  default ${DEFAULTS.img2imgStrength} (img2img), ${DEFAULTS.inpaintStrength} (inpaint)
+  --mask-blur N                 default ${DEFAULTS.maskBlur} pixels
+  --resize-mode resize|crop|fill  default ${DEFAULTS.resizeMode}
+  --invert-mask  --no-overlay
+Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -76,9 +103,9 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
   if (values.prompt === undefined) throw new UsageError('--prompt is required');
   if (!values.out) throw new UsageError('--out is required');
   if (values['mask-image'] && !values['init-image']) throw new UsageError('--mask-image needs --init-image');
-  const syntax = values['prompt-syntax'] ?? 'plain';
+  const syntax = values['prompt-syntax'] ?? DEFAULTS.promptSyntax;
   if (syntax !== 'plain' && syntax !== 'a1111') throw new UsageError('--prompt-syntax must be plain or a1111');
-  const resizeMode = values['resize-mode'] ?? 'resize';
+  const resizeMode = values['resize-mode'] ?? DEFAULTS.resizeMode;
   if (resizeMode !== 'resize' && resizeMode !== 'crop' && resizeMode !== 'fill') throw new UsageError('--resize-mode must be resize, crop or fill');
   const strength = float('strength', values.strength);
   if (strength !== undefined && !(strength > 0 && strength <= 1)) throw new UsageError('--strength must be in (0, 1]');
@@ -87,12 +114,12 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
     model: path(values.model)!,
     prompt: values.prompt,
     promptSyntax: syntax,
-    steps: int('steps', values.steps, 1) ?? 20,
-    guidanceScale: float('guidance-scale', values['guidance-scale']) ?? 7.5,
+    steps: int('steps', values.steps, 1) ?? DEFAULTS.steps,
+    guidanceScale: float('guidance-scale', values['guidance-scale']) ?? DEFAULTS.guidanceScale,
     seed: int('seed', values.seed, 0) ?? Math.floor(Math.random() * 2 ** 32),
-    numImages: int('num-images', values['num-images'], 1) ?? 1,
+    numImages: int('num-images', values['num-images'], 1) ?? DEFAULTS.numImages,
     out: path(values.out)!,
-    maskBlur: int('mask-blur', values['mask-blur'], 0) ?? 0,
+    maskBlur: int('mask-blur', values['mask-blur'], 0) ?? DEFAULTS.maskBlur,
     resizeMode,
     overlay: !values['no-overlay'],
     invertMask: values['invert-mask'] ?? false,
@@ -105,7 +132,7 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
   if (values.scheduler) opts.scheduler = values.scheduler;
   if (values['init-image']) opts.initImage = path(values['init-image']);
   if (values['mask-image']) opts.maskImage = path(values['mask-image']);
-  if (strength !== undefined) opts.strength = strength;
+  if (opts.initImage) opts.strength = strength ?? (opts.maskImage ? DEFAULTS.inpaintStrength : DEFAULTS.img2imgStrength);
   return opts;
 }
 

@@ -2,11 +2,25 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StableDiffusionPipeline, type GenerateRequest } from '@sdsvc/engine';
+import { processPrompt, PromptSyntaxError } from '@sdsvc/prompt';
 import { applyOverlay, blurMask, decodeInputImage, decodeMask, defaultSizeFor, encodeImage, fitImage, formatParameters } from '@sdsvc/images';
 import { outputPath, parseCliArgs, UsageError, USAGE, type CliOptions } from './cli-args.ts';
 import { progressBar } from './progress-bar.ts';
 
 const MAX_INPUT_PIXELS = 4096 * 4096;
+
+function processPromptOrUsage(prompt: string, negativePrompt: string | undefined) {
+  let processed;
+  try {
+    processed = processPrompt({ prompt, negativePrompt });
+  } catch (err) {
+    if (err instanceof PromptSyntaxError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (processed.referenceImage) throw new UsageError('{image} tags need a reference image, which the CLI does not take (use --init-image)');
+  for (const w of processed.warnings) process.stderr.write(`warning: ${w.message}\n`);
+  return processed;
+}
 
 async function main(opts: CliOptions): Promise<void> {
   const pipe = await StableDiffusionPipeline.load(opts.model, { warmup: false });
@@ -41,10 +55,16 @@ async function main(opts: CliOptions): Promise<void> {
     guidanceScale: opts.guidanceScale, seed: opts.seed, numImages: opts.numImages,
   };
   if (opts.negativePrompt !== undefined) request.negativePrompt = opts.negativePrompt;
+  if (opts.promptSyntax === 'a1111') {
+    // The API's prompt language: inline negatives (-x) join the negative prompt; weights stay for the engine.
+    const processed = processPromptOrUsage(opts.prompt, opts.negativePrompt);
+    request.prompt = processed.prompt;
+    request.negativePrompt = processed.negativePrompt;
+  }
   if (opts.scheduler) request.scheduler = opts.scheduler;
   if (initImage) {
     request.initImage = initImage;
-    request.strength = opts.strength ?? (mode === 'inpaint' ? 1 : 0.8);
+    request.strength = opts.strength; // parseCliArgs fills the API's default
   }
   if (maskImage) request.maskImage = maskImage;
 
@@ -54,7 +74,7 @@ async function main(opts: CliOptions): Promise<void> {
     let image = result.images[i]!;
     if (overlayMask && initImage && opts.overlay) image = { ...applyOverlay(image, initImage, overlayMask), seed: image.seed };
     const parameters = formatParameters({
-      prompt: opts.prompt, negativePrompt: opts.negativePrompt ?? null, steps: opts.steps,
+      prompt: request.prompt, negativePrompt: request.negativePrompt || null, steps: opts.steps,
       sampler: opts.scheduler ?? 'default', cfgScale: opts.guidanceScale, seed: image.seed, width, height,
       model: info.id, denoisingStrength: request.strength ?? null, maskBlur: maskImage ? opts.maskBlur : null,
     });

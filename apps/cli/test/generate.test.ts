@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { readPngText } from '@sdsvc/images';
+import { DEFAULTS, parseCliArgs, USAGE } from '../src/cli-args.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -42,12 +43,58 @@ test('txt2img: several images, seeds seed+i, each reproducible alone', async (t)
   assert.match(text.parameters ?? "", /Seed: 11/);
 });
 
-test('inpaint through the CLI keeps unmasked pixels with the overlay', async (t) => {
+test('defaults are the API\'s: A1111 prompt syntax, strength 0.75 (img2img) / 1 (inpaint), mask blur 4', () => {
+  const base = ['--model', 'm', '--prompt', 'p', '--out', 'o.png'];
+  const txt = parseCliArgs(base, '/tmp');
+  assert.equal(txt.promptSyntax, 'a1111');
+  assert.equal(txt.strength, undefined);
+  assert.equal(txt.maskBlur, 4);
+  assert.equal(txt.resizeMode, 'resize');
+  assert.equal(txt.overlay, true);
+  assert.deepEqual([txt.steps, txt.guidanceScale, txt.numImages], [20, 7.5, 1]);
+  assert.equal(parseCliArgs([...base, '--init-image', 'i.png'], '/tmp').strength, 0.75);
+  assert.equal(parseCliArgs([...base, '--init-image', 'i.png', '--mask-image', 'm.png'], '/tmp').strength, 1);
+  assert.equal(parseCliArgs([...base, '--init-image', 'i.png', '--strength', '0.3'], '/tmp').strength, 0.3);
+  assert.equal(parseCliArgs([...base, '--mask-blur', '0'], '/tmp').maskBlur, 0);
+  assert.equal(parseCliArgs([...base, '--prompt-syntax', 'plain'], '/tmp').promptSyntax, 'plain');
+  assert.deepEqual([DEFAULTS.promptSyntax, DEFAULTS.img2imgStrength, DEFAULTS.inpaintStrength, DEFAULTS.maskBlur], ['a1111', 0.75, 1, 4]);
+  for (const text of [/--prompt-syntax a1111\|plain\s+a1111 \(default/, /plain: diffusers' exact/, /default 0\.75 \(img2img\), 1 \(inpaint\)/, /--mask-blur N\s+default 4/]) {
+    assert.match(USAGE, text);
+  }
+});
+
+test('--help prints the defaults', async () => {
+  await assert.rejects(cli(tmpdir(), ['--help']), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /default 0\.75 \(img2img\)/);
+    assert.match(err.stderr, /Defaults are the HTTP API's/);
+    return true;
+  });
+});
+
+test('A1111 syntax by default: inline negatives move to the negative prompt; plain keeps the text as is', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sdsvc-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const common = ['--model', MODEL, '--prompt', 'a (red:1.3) apple (-blurry)', '--steps', '2', '--width', '64', '--height', '64', '--seed', '4'];
+  await cli(dir, [...common, '--out', 'a.png']);
+  const a = readPngText(await readFile(join(dir, 'a.png'))).parameters ?? '';
+  assert.match(a, /^a \(red:1\.3\) apple\nNegative prompt: blurry\n/);
+  await cli(dir, [...common, '--prompt-syntax', 'plain', '--out', 'p.png']);
+  const p = readPngText(await readFile(join(dir, 'p.png'))).parameters ?? '';
+  assert.match(p, /^a \(red:1\.3\) apple \(-blurry\)\nSteps/);
+});
+
+test('inpaint through the CLI: mask blur 4 and strength 1 by default; with --mask-blur 0 the overlay keeps every unmasked pixel', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const init = join(PIPES, 'inpaint4_sd15_pndm/init_image.png');
   const mask = join(PIPES, 'inpaint4_sd15_pndm/mask_image.png');
-  await cli(dir, ['--model', MODEL, '--prompt', 'a flower', '--steps', '3', '--seed', '1', '--init-image', init, '--mask-image', mask, '--out', 'inp.png']);
+  const args = ['--model', MODEL, '--prompt', 'a flower', '--steps', '3', '--seed', '1', '--init-image', init, '--mask-image', mask];
+  await cli(dir, [...args, '--out', 'blurred.png']);
+  const params = readPngText(await readFile(join(dir, 'blurred.png'))).parameters ?? '';
+  assert.match(params, /Denoising strength: 1\b/);
+  assert.match(params, /Mask blur: 4\b/);
+  await cli(dir, [...args, '--mask-blur', '0', '--out', 'inp.png']);
   const out = await pixels(join(dir, 'inp.png'));
   const orig = await pixels(init);
   const m = await sharp(mask).toColourspace('b-w').raw().toBuffer();
