@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
-import { listModels } from '../models/model-info.ts';
+import { scanModels } from '../models/model-info.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
 const opts = workerData as EngineThreadOptions;
@@ -22,9 +22,11 @@ async function pipelineFor(modelId: string): Promise<StableDiffusionPipeline> {
   let p = pipelines.get(modelId);
   if (!p) {
     p = (async () => {
-      const known = await listModels(opts.modelsDir);
+      const { models: known, problems } = await scanModels(opts.modelsDir);
       if (!known.some((m) => m.id === modelId)) {
-        throw Object.assign(new Error(`unknown model "${modelId}" (available: ${known.map((m) => m.id).join(', ')})`), { name: 'UnknownModelError' });
+        const problem = problems.find((p) => p.id === modelId);
+        const why = problem ? `model "${modelId}" is not usable: ${problem.message}` : `unknown model "${modelId}"`;
+        throw Object.assign(new Error(`${why} (available: ${known.map((m) => m.id).join(', ')})`), { name: 'UnknownModelError' });
       }
       return StableDiffusionPipeline.load(join(resolve(opts.modelsDir), modelId), {
         executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads,
