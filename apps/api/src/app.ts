@@ -25,7 +25,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
   });
-  const catalog = new ModelCatalog(deps.config.modelsDir);
+  const catalog = new ModelCatalog(deps.config.modelsDir, {
+    onProblem: (p) => deps.logger.warn({ model: p.id, dir: p.dir, kind: p.kind, reason: p.message }, `model "${p.id}" skipped: ${p.message}`),
+  });
+  // Scan once at start so unusable folders are reported now; a missing MODELS_DIR is only logged
+  // (requests naming a model answer unknown_model, /v1/models retries the scan).
+  await catalog.scan().catch((err: Error) => deps.logger.warn({ err: err.message, dir: deps.config.modelsDir }, 'could not list MODELS_DIR'));
   const view = makeJobView(deps);
 
   await app.register(errorsPlugin);

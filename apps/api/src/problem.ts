@@ -2,17 +2,18 @@
 // (plugins/errors.ts) turns it, and framework errors, into application/problem+json.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import type { FieldError, Problem } from '@sdsvc/contracts';
+import type { FieldError, Problem, ProblemCode } from '@sdsvc/contracts';
 
 export const PROBLEM_TYPE_BASE = 'https://sdsvc.dev/problems/';
 
 export class HttpProblem extends Error {
   override name = 'HttpProblem';
   readonly status: number;
-  readonly code: string;
+  /** One of PROBLEM_CODES (@sdsvc/contracts): tsc refuses any other. */
+  readonly code: ProblemCode;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: string, detail: string, opts: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+  constructor(status: number, code: ProblemCode, detail: string, opts: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
     super(detail);
     this.status = status;
     this.code = code;
@@ -25,10 +26,10 @@ export const validationProblem = (errors: FieldError[], detail = 'the request is
   new HttpProblem(400, 'validation_failed', detail, { errors });
 
 /** One field problem with its own top-level code (e.g. unknown_model on `model`). */
-export const fieldProblem = (status: number, code: string, path: string, detail: string): HttpProblem =>
+export const fieldProblem = (status: number, code: ProblemCode, path: string, detail: string): HttpProblem =>
   new HttpProblem(status, code, detail, { errors: [{ path, code, message: detail }] });
 
-export function problemBody(req: FastifyRequest, status: number, code: string, detail: string, errors?: FieldError[]): Problem {
+export function problemBody(req: FastifyRequest, status: number, code: ProblemCode, detail: string, errors?: FieldError[]): Problem {
   return {
     type: `${PROBLEM_TYPE_BASE}${code}`,
     title: STATUS_CODES[status] ?? 'Error',

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@sdsvc/config';
 import { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
-import { createLogger } from '@sdsvc/logging';
+import { createLogger, type Logger } from '@sdsvc/logging';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { FileObjectStore } from '@sdsvc/storage';
 import { buildApp } from '../src/app.ts';
@@ -28,7 +28,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<Harness> {
   const redisServer = await startLocalRedis();
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-api-test-'));
   const config = loadConfig({
@@ -43,7 +43,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const objects = await FileObjectStore.open({ root: dir, publicBaseUrl: config.publicBaseUrl, secret: config.fileUrlSecret });
   const app = await buildApp({
     config, redis, store, queue, objectStore: objects, idempotency: new IdempotencyStore(redis, { prefix: 't' }),
-    logger: createLogger({ level: 'silent' }),
+    logger: opts.logger ?? createLogger({ level: 'silent' }),
     fetchImage: async (url) => (await fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: 2000, allowPrivate: config.allowPrivateUrls })).body,
     checkWebhookUrl: async (url) => { await assertPublicUrl(url, { allowPrivate: config.allowPrivateUrls }); },
     sseHeartbeatMs: 200,

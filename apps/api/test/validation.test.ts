@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isProblemCode, PROBLEM_CODES } from '@sdsvc/contracts';
 import { pngBase64, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -77,6 +78,8 @@ describe('POST /v1/jobs validation', () => {
       const problem = res.json();
       assert.equal(problem.code, code);
       assert.equal(problem.status, status);
+      assert.ok(isProblemCode(problem.code), `${problem.code} is not in PROBLEM_CODES`);
+      assert.equal(PROBLEM_CODES[problem.code as keyof typeof PROBLEM_CODES], status, 'status as in PROBLEM_CODES');
       if (path) {
         const err = problem.errors?.find((e: { path: string }) => e.path === path);
         assert.ok(err, `no error at ${path}: ${res.body}`);

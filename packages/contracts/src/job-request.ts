@@ -36,7 +36,7 @@ const CreateJobRequestBase = z.strictObject({
   height: Dimension.optional(),
   steps: z.int().min(1).max(LIMITS.steps).default(20),
   guidance_scale: z.number().min(0).max(LIMITS.guidanceScale).default(7.5),
-  scheduler: z.string().min(1).max(64).optional().describe("Scheduler name; the model's own when absent"),
+  scheduler: z.string().min(1).max(64).optional().describe("Scheduler name: `default` or one of GET /v1/models `schedulers` (lower case, e.g. euler_a, dpmpp_2m_karras); the model's own when absent"),
   seed: Seed.optional().describe('0…2^53−1; random when absent (the seed used is reported in params.seed)'),
   num_images: z.int().min(1).max(LIMITS.numImages).default(1),
   strength: z.number().gt(0).max(1).optional().describe('img2img/inpaint only; default 0.75 (img2img), 1 (inpaint)'),

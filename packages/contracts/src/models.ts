@@ -9,7 +9,7 @@ export const ModelSummary = z.object({
   native_size: z.object({ width: z.int(), height: z.int() }),
   size_step: z.int().describe('width and height must be multiples of this'),
   default_scheduler: z.string(),
-  schedulers: z.array(z.string()),
+  schedulers: z.array(z.string()).describe('Scheduler names a job may use (lower case), besides `default` (the model\'s own, `default_scheduler`)'),
   default: z.boolean().describe('True for DEFAULT_MODEL'),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;

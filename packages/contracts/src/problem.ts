@@ -8,30 +8,32 @@ export const FieldError = z.object({
 });
 export type FieldError = z.infer<typeof FieldError>;
 
-export const Problem = z.object({
-  type: z.string().describe('URI reference naming the problem type'),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  code: z.string().describe('Stable machine-readable code'),
-  request_id: z.string().optional(),
-  errors: z.array(FieldError).optional(),
-});
-export type Problem = z.infer<typeof Problem>;
-
-/** Stable problem codes with their HTTP status. */
+/**
+ * Every `code` the API answers with, and its HTTP status: the single source (the API's HttpProblem
+ * only takes these; openapi.yaml documents them). `bad_request` stands for framework 4xx errors
+ * without a code of their own and keeps the framework's status (400 in practice).
+ */
 export const PROBLEM_CODES = {
+  // 400: the request
   validation_failed: 400,
   invalid_json: 400,
+  invalid_body: 400,
+  bad_request: 400,
+  invalid_idempotency_key: 400,
   unknown_model: 400,
+  model_unavailable: 400,
   unsupported_job_type: 400,
   invalid_size: 400,
   unknown_scheduler: 400,
   image_invalid: 400,
   image_fetch_failed: 400,
+  mask_size_mismatch: 400,
   url_not_allowed: 400,
-  prompt_syntax: 400,
+  webhooks_not_configured: 400,
+  prompt_multiple_image_tags: 400,
+  prompt_image_tag_invalid: 400,
+  prompt_image_tag_in_negative: 400,
+  // 401, 403, 404, 409
   unauthorized: 401,
   url_expired: 403,
   url_invalid: 403,
@@ -39,10 +41,30 @@ export const PROBLEM_CODES = {
   not_found: 404,
   job_finished: 409,
   idempotency_conflict: 409,
+  // 413, 415
   payload_too_large: 413,
   image_too_large: 413,
   unsupported_media_type: 415,
-  not_ready: 503,
+  // 5xx
   internal_error: 500,
+  not_ready: 503,
+  queue_unavailable: 503,
 } as const;
 export type ProblemCode = keyof typeof PROBLEM_CODES;
+export const PROBLEM_CODE_NAMES = Object.keys(PROBLEM_CODES) as [ProblemCode, ...ProblemCode[]];
+
+/** Whether `code` is one of PROBLEM_CODES. */
+export const isProblemCode = (code: string): code is ProblemCode => Object.hasOwn(PROBLEM_CODES, code);
+
+export const Problem = z.object({
+  type: z.string().describe('URI reference naming the problem type'),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  code: z.enum(PROBLEM_CODE_NAMES).describe(`Stable machine-readable code (HTTP status): ${
+    PROBLEM_CODE_NAMES.map((c) => `${c} (${PROBLEM_CODES[c]})`).join(', ')}`),
+  request_id: z.string().optional(),
+  errors: z.array(FieldError).optional(),
+});
+export type Problem = z.infer<typeof Problem>;

@@ -2,9 +2,10 @@
 // and anything unexpected is a 500 without internals (the stack goes to the log only).
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ProblemCode } from '@sdsvc/contracts';
 import { HttpProblem, sendProblem } from '../problem.ts';
 
-const FRAMEWORK_CODES: Record<string, [number, string]> = {
+const FRAMEWORK_CODES: Record<string, [number, ProblemCode]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_body'],

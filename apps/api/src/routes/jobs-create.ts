@@ -6,7 +6,7 @@ import { CreateJobRequest, fieldErrors, WEBHOOK_EVENTS, type InputImageRef, type
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
 import type { RgbImage } from '@sdsvc/images';
 import type { AppDeps } from '../deps.ts';
-import type { ModelCatalog } from '../model-catalog.ts';
+import { REQUEST_SCHEDULERS, type ModelCatalog } from '../model-catalog.ts';
 import { waitUntilFinished, type JobView } from '../job-view.ts';
 import { preferredWait } from '../prefer.ts';
 import { fieldProblem, HttpProblem, validationProblem } from '../problem.ts';
@@ -86,15 +86,21 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
 
     const modelId = req.model ?? config.defaultModel;
     const model = await catalog.get(modelId);
-    if (!model) throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
+    if (!model) {
+      const unusable = await catalog.problem(modelId);
+      if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
+      throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
+    }
     const prompt = processPromptOr400(req);
     const reference = referenceSource(req, prompt);
     const needs = req.type === 'txt2img' && reference ? 'img2img' : req.type;
     if (!model.capabilities.includes(needs)) {
       throw fieldProblem(400, 'unsupported_job_type', 'type', `model ${model.id} cannot run ${needs} jobs (it supports ${model.capabilities.join(', ')})`);
     }
-    if (req.scheduler !== undefined && req.scheduler !== 'default' && !model.schedulers.includes(req.scheduler)) {
-      throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}" (known: default, ${model.schedulers.join(', ')})`);
+    if (req.scheduler !== undefined && req.scheduler !== 'default' && !REQUEST_SCHEDULERS.includes(req.scheduler)) {
+      const lower = req.scheduler.trim().toLowerCase();
+      const hint = lower === 'default' || REQUEST_SCHEDULERS.includes(lower) ? ` (names are lower case: did you mean "${lower}"?)` : '';
+      throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}"${hint}; valid schedulers: default, ${REQUEST_SCHEDULERS.join(', ')}`);
     }
 
     // Decode every input before anything is stored: a bad image costs no storage.

@@ -1,7 +1,7 @@
 // GET /v1/models
 import type { FastifyInstance } from 'fastify';
 import type { ModelList } from '@sdsvc/contracts';
-import type { ModelCatalog } from '../model-catalog.ts';
+import { REQUEST_SCHEDULERS, type ModelCatalog } from '../model-catalog.ts';
 
 export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelCatalog; defaultModel: string }): Promise<void> {
   app.get('/v1/models', async (): Promise<ModelList> => ({
@@ -12,7 +12,7 @@ export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelC
       native_size: { width: m.nativeSize, height: m.nativeSize },
       size_step: m.sizeStep,
       default_scheduler: m.defaultScheduler,
-      schedulers: m.schedulers,
+      schedulers: [...REQUEST_SCHEDULERS],
       default: m.id === opts.defaultModel,
     })),
   }));

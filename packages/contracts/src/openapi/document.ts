@@ -1,10 +1,43 @@
 // The OpenAPI 3.1 document: component schemas from zod plus the route descriptions.
 import { stringify } from 'yaml';
+import { PROBLEM_CODES, type ProblemCode } from '../problem.ts';
 import { componentSchemas } from './registry.ts';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+
+/** Any route may fail unexpectedly. */
+const ANY_ROUTE: ProblemCode[] = ['internal_error'];
+
+/** Problem responses for `codes`, one per status (from PROBLEM_CODES), listing that status's codes. */
+export function problemResponses(codes: readonly ProblemCode[]): Record<number, ReturnType<typeof problem>> {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of [...codes, ...ANY_ROUTE]) {
+    const list = byStatus.get(PROBLEM_CODES[code]) ?? [];
+    if (!list.includes(code)) list.push(code);
+    byStatus.set(PROBLEM_CODES[code], list);
+  }
+  const out: Record<number, ReturnType<typeof problem>> = {};
+  for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) out[status] = problem(`Problem codes: ${list.join(', ')}`);
+  return out;
+}
+
+/** The problem codes each route can answer with (besides ANY_ROUTE); the API test checks they exist. */
+export const ROUTE_PROBLEMS = {
+  createJob: [
+    'validation_failed', 'invalid_json', 'invalid_body', 'bad_request', 'invalid_idempotency_key', 'unknown_model', 'model_unavailable',
+    'unsupported_job_type', 'invalid_size', 'unknown_scheduler', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch',
+    'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative',
+    'unauthorized', 'job_not_found', 'idempotency_conflict', 'payload_too_large', 'image_too_large', 'unsupported_media_type', 'queue_unavailable',
+  ],
+  getJob: ['unauthorized', 'job_not_found'],
+  streamJobEvents: ['unauthorized', 'job_not_found'],
+  cancelJob: ['unauthorized', 'job_not_found', 'job_finished'],
+  getFile: ['url_expired', 'url_invalid', 'not_found'],
+  listModels: ['unauthorized'],
+  ready: ['not_ready'],
+} satisfies Record<string, ProblemCode[]>;
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 const IMAGE_PART = { type: 'string', contentMediaType: 'application/octet-stream', description: 'Image file (PNG, JPEG, WebP, …)' };
@@ -49,11 +82,7 @@ const paths = {
           },
           content: json('JobResource'),
         },
-        400: problem('Invalid request: validation_failed (with errors[]), unknown_model, unsupported_job_type, invalid_size, unknown_scheduler, image_invalid, image_fetch_failed, url_not_allowed, prompt_*'),
-        401: problem('unauthorized'),
-        409: problem('idempotency_conflict'),
-        413: problem('payload_too_large, image_too_large'),
-        415: problem('unsupported_media_type'),
+        ...problemResponses(ROUTE_PROBLEMS.createJob),
       },
     },
   },
@@ -62,7 +91,7 @@ const paths = {
       operationId: 'getJob',
       summary: 'Read a job',
       parameters: [jobId],
-      responses: { 200: { description: 'The job', content: json('JobResource') }, 401: problem('unauthorized'), 404: problem('job_not_found') },
+      responses: { 200: { description: 'The job', content: json('JobResource') }, ...problemResponses(ROUTE_PROBLEMS.getJob) },
     },
   },
   '/v1/jobs/{id}/events': {
@@ -74,8 +103,7 @@ const paths = {
       parameters: [jobId],
       responses: {
         200: { description: 'Event stream; each `data:` is a JobEventPayload', content: { 'text/event-stream': { schema: ref('JobEventPayload') } } },
-        401: problem('unauthorized'),
-        404: problem('job_not_found'),
+        ...problemResponses(ROUTE_PROBLEMS.streamJobEvents),
       },
     },
   },
@@ -87,9 +115,7 @@ const paths = {
       responses: {
         200: { description: 'A queued job: removed from the queue and canceled', content: json('JobResource') },
         202: { description: 'A running job: cancel requested, it stops between two denoising steps', content: json('JobResource') },
-        401: problem('unauthorized'),
-        404: problem('job_not_found'),
-        409: problem('job_finished'),
+        ...problemResponses(ROUTE_PROBLEMS.cancelJob),
       },
     },
   },
@@ -104,8 +130,7 @@ const paths = {
       ],
       responses: {
         200: { description: 'The object', content: { 'application/octet-stream': {} } },
-        403: problem('url_expired, url_invalid'),
-        404: problem('not_found'),
+        ...problemResponses(ROUTE_PROBLEMS.getFile),
       },
     },
   },
@@ -113,7 +138,7 @@ const paths = {
     get: {
       operationId: 'listModels',
       summary: 'Models available in MODELS_DIR',
-      responses: { 200: { description: 'Models', content: json('ModelList') }, 401: problem('unauthorized') },
+      responses: { 200: { description: 'Models', content: json('ModelList') }, ...problemResponses(ROUTE_PROBLEMS.listModels) },
     },
   },
   '/healthz': {
@@ -123,7 +148,7 @@ const paths = {
     get: {
       operationId: 'ready',
       summary: 'Redis and storage reachable',
-      responses: { 200: { description: 'ready' }, 503: problem('not_ready') },
+      responses: { 200: { description: 'ready' }, ...problemResponses(ROUTE_PROBLEMS.ready) },
     },
   },
 };
@@ -135,7 +160,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       title: 'Stable Diffusion image service',
       version: '1.0.0',
       description: 'Submit txt2img, img2img and inpaint jobs; follow them by polling, Server-Sent Events or signed webhooks '
-        + '(Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature). Errors are RFC 9457 problem details with a stable `code`.',
+        + '(Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature). Errors are RFC 9457 problem details with a stable `code` (see Problem.code); an unknown route answers 404 not_found.',
     },
     servers: [{ url: '/' }],
     paths,
