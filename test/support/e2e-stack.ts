@@ -1,7 +1,8 @@
 // The production topology on one machine, for end-to-end tests: a private redis-server, a real
 // S3-protocol server, a signed-webhook receiver on loopback, the API process and worker
 // processes (each `scripts/node apps/api/src/main.ts` with its ROLE).
-import { freePort, startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { freePort } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from './redis.ts';
 import { startS3, type TestS3 } from './s3.ts';
 import { startService, waitForHttp, type ServiceProcess } from './service-process.ts';
 import { waitFor } from './wait-for.ts';
@@ -22,7 +23,7 @@ export interface JobResourceLike {
 }
 
 export interface E2eStack {
-  redis: LocalRedis;
+  redis: TestRedis;
   s3: TestS3;
   hooks: WebhookReceiver;
   api: ServiceProcess;
@@ -38,7 +39,7 @@ export interface E2eStack {
 }
 
 export async function startE2eStack(extraEnv: Record<string, string> = {}): Promise<E2eStack> {
-  const [redis, s3, hooks, port] = await Promise.all([startLocalRedis(), startS3(), startWebhookReceiver(TEST_WEBHOOK_SECRET), freePort()]);
+  const [redis, s3, hooks, port] = await Promise.all([startTestRedis(), startS3(), startWebhookReceiver(TEST_WEBHOOK_SECRET), freePort()]);
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     ...s3.env,

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@sdsvc/config';
 import { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
-import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { FileObjectStore } from '@sdsvc/storage';
@@ -24,12 +24,12 @@ export interface Harness {
   store: JobStore;
   queue: GenerateQueue;
   objects: FileObjectStore;
-  redisServer: LocalRedis;
+  redisServer: TestRedis;
   close(): Promise<void>;
 }
 
 export async function startHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<Harness> {
-  const redisServer = await startLocalRedis();
+  const redisServer = await startTestRedis();
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-api-test-'));
   const config = loadConfig({
     REDIS_URL: redisServer.url, STORAGE_URL: `file://${dir}`, MODELS_DIR, DEFAULT_MODEL: 'tiny-sd15',

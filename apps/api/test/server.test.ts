@@ -4,12 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@sdsvc/config';
-import { startLocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis } from '../../../test/support/redis.ts';
 import { startApi } from '../src/server.ts';
 import { MODELS_DIR } from './harness.ts';
 
 test('startApi wires the production parts, listens, answers and closes', async () => {
-  const redis = await startLocalRedis();
+  const redis = await startTestRedis();
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-server-test-'));
   try {
     const config = loadConfig({ REDIS_URL: redis.url, STORAGE_URL: `file://${dir}`, MODELS_DIR, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });

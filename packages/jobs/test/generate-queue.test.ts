@@ -1,13 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { GenerateQueue } from '../src/index.ts';
 
-let server: LocalRedis;
+let server: TestRedis;
 let queue: GenerateQueue;
 
 before(async () => {
-  server = await startLocalRedis();
+  server = await startTestRedis();
   queue = new GenerateQueue({ url: server.url }, { prefix: 'test', attempts: 5 });
 });
 after(async () => {

@@ -1,16 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { buildJobResource, IdempotencyStore, JobStore, type JobEvent } from '../src/index.ts';
 import { newRecord } from './helpers.ts';
 
-let server: LocalRedis;
+let server: TestRedis;
 let redis: Redis;
 let store: JobStore;
 
 before(async () => {
-  server = await startLocalRedis();
+  server = await startTestRedis();
   redis = new Redis(server.url);
   store = new JobStore(redis, { prefix: 'test' });
 });

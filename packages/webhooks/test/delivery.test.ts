@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import {
   generateWebhookSecret, startWebhookWorker, WebhookDispatcher, type WebhookAttempt, type WebhookWorker,
 } from '../src/index.ts';
 
 const secret = generateWebhookSecret();
-let redis: LocalRedis;
+let redis: TestRedis;
 let server: Server;
 let base: string;
 
@@ -20,7 +20,7 @@ const received: Received[] = [];
 const scripts = new Map<string, Array<number | 'hang' | [number, Record<string, string>]>>();
 
 before(async () => {
-  redis = await startLocalRedis();
+  redis = await startTestRedis();
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (c) => { body += c; });
@@ -49,7 +49,7 @@ after(async () => {
 
 /** A dispatcher and worker on their own queue prefix, collecting attempts. */
 async function harness(prefix: string, opts: { schedule?: number[]; timeoutMs?: number; allowPrivate?: boolean } = {}) {
-  const connection = { host: '127.0.0.1', port: redis.port };
+  const connection = { host: redis.host, port: redis.port };
   const schedule = opts.schedule ?? [0, 20, 20, 20];
   const attempts: Array<WebhookAttempt & { jobId: string }> = [];
   const dispatcher = new WebhookDispatcher({ connection, prefix, schedule });

@@ -3,15 +3,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { bullmqPrefix, GENERATE_QUEUE, GenerateQueue } from '@sdsvc/jobs';
-import { startLocalRedis, type LocalRedis } from '@sdsvc/local-redis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { WebhookDispatcher } from '../src/index.ts';
 
-let redis: LocalRedis;
-before(async () => { redis = await startLocalRedis(); });
+let redis: TestRedis;
+before(async () => { redis = await startTestRedis(); });
 after(async () => { await redis?.stop(); });
 
 test('webhook and generate queues share bullmqPrefix(QUEUE_PREFIX)', async () => {
-  const connection = { host: '127.0.0.1', port: redis.port };
+  const connection = { host: redis.host, port: redis.port };
   const client = new Redis(redis.url);
   const dispatcher = new WebhookDispatcher({ connection, prefix: 'pfx' });
   const generate = new GenerateQueue(client, { prefix: 'pfx' });
