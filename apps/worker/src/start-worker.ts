@@ -20,6 +20,7 @@ export interface StartWorkerOptions {
   objects?: ObjectStore;
   engine?: EngineHost;
   notifier?: JobNotifier;
+  /** Override config.workerLockDurationMs / config.workerStalledIntervalMs. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
 }
@@ -66,8 +67,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     connection,
     prefix: bullmqPrefix(config.queuePrefix),
     concurrency: config.workerConcurrency,
-    lockDurationMs: opts.lockDurationMs,
-    stalledIntervalMs: opts.stalledIntervalMs,
+    lockDurationMs: opts.lockDurationMs ?? config.workerLockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs ?? config.workerStalledIntervalMs,
     process: (job, token) => runGenerateJob(job, token, {
       store, objects, engine, cancels, logger,
       notify: (id, event) => notifier.notify(id, event),
@@ -78,7 +79,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled (a worker died); it will run again'));
   void worker.run().catch((err: unknown) => logger.error({ err }, 'generate worker stopped'));
   await worker.waitUntilReady();
-  logger.info({ concurrency: config.workerConcurrency, queue: 'generate' }, 'generate worker started');
+  logger.info({
+    concurrency: config.workerConcurrency, queue: 'generate',
+    lockDurationMs: worker.opts.lockDuration, stalledIntervalMs: worker.opts.stalledInterval,
+  }, 'generate worker started');
 
   let closing: Promise<void> | undefined;
   return {

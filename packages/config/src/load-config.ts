@@ -36,6 +36,10 @@ export interface Config {
   logLevel: LogLevel;
   queuePrefix: string;
   workerConcurrency: number;
+  /** BullMQ lockDuration of a running job (renewed every half period). */
+  workerLockDurationMs: number;
+  /** BullMQ stalledInterval: how often expired locks are looked for. */
+  workerStalledIntervalMs: number;
   jobAttempts: number;
   executionProviders: ExecutionProvider[];
   ortCpuMemArena: boolean;
@@ -124,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     logLevel: v.LOG_LEVEL as LogLevel,
     queuePrefix: v.QUEUE_PREFIX as string,
     workerConcurrency: v.WORKER_CONCURRENCY as number,
+    workerLockDurationMs: v.WORKER_LOCK_DURATION_MS as number,
+    workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS as number,
     jobAttempts: v.JOB_ATTEMPTS as number,
     executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
     ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,

@@ -79,6 +79,8 @@ const SPECS: VariableSpec[] = [
   { name: 'LOG_LEVEL', default: 'info', description: `pino log level: ${LOG_LEVELS.join(', ')}.`, schema: enumVar(LOG_LEVELS) },
   { name: 'QUEUE_PREFIX', default: 'sdsvc', description: 'Prefix of every Redis key (job records and BullMQ queues).', schema: queuePrefix },
   { name: 'WORKER_CONCURRENCY', default: '1', description: 'Jobs a worker process runs at once (one per device is best).', schema: intVar(1, 64) },
+  { name: 'WORKER_LOCK_DURATION_MS', default: '60000', description: 'BullMQ lock on a running job; the worker renews it every half period while the job runs. A worker that dies (crash, OOM, SIGKILL) loses it and its job runs again elsewhere after at most lock + stalled interval.', schema: intVar(1000) },
+  { name: 'WORKER_STALLED_INTERVAL_MS', default: '30000', description: 'How often a worker looks for jobs whose lock expired (a dead worker\'s) and puts them back in the queue; one stall re-runs a job, a second fails it.', schema: intVar(1000) },
   { name: 'JOB_ATTEMPTS', default: '3', description: 'Attempts of a generation job before it ends failed (storage or transient errors).', schema: intVar(1, 20) },
   { name: 'EXECUTION_PROVIDERS', default: 'cpu', description: `ONNX Runtime execution providers in order of preference: ${EXECUTION_PROVIDERS.join(', ')}.`, schema: listVar(EXECUTION_PROVIDERS) },
   { name: 'ORT_CPU_MEM_ARENA', default: 'true', description: 'ONNX Runtime CPU memory arena (faster; false lowers peak memory).', schema: booleanVar },

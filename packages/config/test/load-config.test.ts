@@ -38,6 +38,8 @@ test('defaults', () => {
   assert.equal(c.logLevel, 'info');
   assert.equal(c.queuePrefix, 'sdsvc');
   assert.equal(c.workerConcurrency, 1);
+  assert.equal(c.workerLockDurationMs, 60000);
+  assert.equal(c.workerStalledIntervalMs, 30000);
   assert.equal(c.jobAttempts, 3);
   assert.deepEqual(c.executionProviders, ['cpu']);
   assert.equal(c.ortCpuMemArena, true);
@@ -58,6 +60,7 @@ test('explicit values are parsed', () => {
     ALLOW_PRIVATE_URLS: '1', API_KEYS: 'a, b,,', ROLE: 'worker', EXECUTION_PROVIDERS: 'cuda,cpu',
     ORT_CPU_MEM_ARENA: 'no', MAX_BODY_BYTES: '1048576', MAX_IMAGE_BYTES: '2MB', FILE_URL_SECRET: 'x'.repeat(16),
     REDIS_URL: 'redis://r:6379/0', HOST: '', // empty counts as unset
+    WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '1000',
   }, { cwd: '/srv/app' });
   assert.equal(c.port, 9000);
   assert.equal(c.host, '0.0.0.0');
@@ -75,6 +78,8 @@ test('explicit values are parsed', () => {
   assert.equal(c.maxBodyBytes, 1048576);
   assert.equal(c.maxImageBytes, 2_000_000);
   assert.equal(c.redisUrl, 'redis://r:6379/0');
+  assert.equal(c.workerLockDurationMs, 1500);
+  assert.equal(c.workerStalledIntervalMs, 1000);
   assert.ok(!c.warnings.some((w) => w.includes('WEBHOOK_SECRET')));
 });
 
@@ -98,6 +103,8 @@ test('each kind of bad value is reported on its variable', () => {
     ['LOG_LEVEL', 'loud', /one of/],
     ['QUEUE_PREFIX', 'a:b', /letters/],
     ['WORKER_CONCURRENCY', '0', /1…64/],
+    ['WORKER_LOCK_DURATION_MS', '500', /1000…/],
+    ['WORKER_STALLED_INTERVAL_MS', '1s', /integer/],
     ['EXECUTION_PROVIDERS', 'cuda,tpu', /"tpu"/],
     ['MAX_BODY_BYTES', '10 bananas', /size in bytes/],
     ['IMAGE_FETCH_TIMEOUT_MS', '1.5', /integer/],
