@@ -1,9 +1,9 @@
 // The Fastify app, built from encapsulated plugins. No listening, no process concerns: tests use
 // `inject`, server.ts listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { JobService, ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
-import { ModelCatalog } from './model-catalog.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { genRequestId, requestIdPlugin } from './plugins/request-id.ts';
@@ -32,14 +32,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // (requests naming a model answer unknown_model, /v1/models retries the scan).
   await catalog.scan().catch((err: Error) => deps.logger.warn({ err: err.message, dir: deps.config.modelsDir }, 'could not list MODELS_DIR'));
   const view = makeJobView(deps);
+  // The one submission path: every protocol adapter submits, reads and cancels through it.
+  const jobs = new JobService({ ...deps, catalog });
 
   await app.register(errorsPlugin);
   await app.register(requestIdPlugin);
   await app.register(authPlugin, { apiKeys: deps.config.apiKeys });
   await app.register(healthRoutes, { deps });
   await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
-  await app.register(jobsCreateRoutes, { deps, catalog, view });
-  await app.register(jobsReadRoutes, { deps, view });
+  await app.register(jobsCreateRoutes, { jobs, view });
+  await app.register(jobsReadRoutes, { jobs, view });
   await app.register(jobsEventsRoutes, { deps, view });
   await app.register(filesRoutes, { objectStore: deps.objectStore });
   return app;

@@ -2,21 +2,16 @@
 // (a private Redis, a temporary file store) and main/server wire the production ones.
 import type { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
-import type { JobResource, WebhookEventType } from '@sdsvc/contracts';
 import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
 import type { ObjectStore } from '@sdsvc/storage';
+import type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission';
+
+export type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission';
 
 export type ApiConfig = Pick<Config,
   'apiKeys' | 'maxBodyBytes' | 'maxImageBytes' | 'maxImagePixels' | 'imageFetchTimeoutMs' | 'allowPrivateUrls'
   | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl'>;
-
-/** Fetches an image URL under the outbound rules; errors carry `code` (url_not_allowed, image_too_large, …). */
-export type ImageFetcher = (url: string) => Promise<Buffer>;
-/** Rejects (error with `code` url_not_allowed) when a webhook URL may not be called. */
-export type UrlGuard = (url: string) => Promise<void>;
-
-export interface WebhookNotifier { notify(job: JobResource, event: WebhookEventType): Promise<void> }
 
 export interface AppDeps {
   config: ApiConfig;

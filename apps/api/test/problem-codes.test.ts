@@ -14,6 +14,8 @@ import { createLogger } from '@sdsvc/logging';
 import { MODELS_DIR, startHarness, type Harness } from './harness.ts';
 
 const API_SRC = fileURLToPath(new URL('../src', import.meta.url));
+/** Sources that raise problems: the API and the submission service its adapters share. */
+const PROBLEM_SOURCES = [API_SRC, fileURLToPath(new URL('../../../packages/submission/src', import.meta.url))];
 const PROMPT_ERRORS = fileURLToPath(new URL('../../../packages/prompt/src/errors.ts', import.meta.url));
 
 async function sourceFiles(dir: string): Promise<string[]> {
@@ -54,9 +56,9 @@ interface Emitted { code: string; status: number | null; where: string }
 /** Codes the API source passes to HttpProblem / fieldProblem / validationProblem / FRAMEWORK_CODES. */
 async function emittedBySource(): Promise<Emitted[]> {
   const out: Emitted[] = [];
-  for (const file of await sourceFiles(API_SRC)) {
+  for (const file of (await Promise.all(PROBLEM_SOURCES.map(sourceFiles))).flat()) {
     const src = await readFile(file, 'utf8');
-    const rel = file.slice(API_SRC.length + 1);
+    const rel = file.slice(file.indexOf('/src/') + 1);
     for (const m of src.matchAll(/\b(?:new HttpProblem|fieldProblem)\(/g)) {
       if (/^\s*(?:export )?(?:const|function|class)\b/.test(src.slice(src.lastIndexOf('\n', m.index) + 1, m.index))) continue;
       const [status, code] = callArgs(src, m.index + m[0].length - 1);

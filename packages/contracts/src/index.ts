@@ -5,3 +5,4 @@ export * from './problem.ts';
 export * from './models.ts';
 export * from './events.ts';
 export * from './validation.ts';
+export * from './http-problem.ts';

@@ -11,6 +11,8 @@ export interface NewJobRecord {
   params: JobParams;
   metadata?: Record<string, unknown> | null;
   webhook?: StoredWebhook | null;
+  /** Who created the job (the caller id of its API key; null without auth): tenancy. */
+  owner?: string | null;
   created_at?: string;
 }
 
@@ -22,6 +24,7 @@ export interface JobRecord {
   params: JobParams;
   metadata: Record<string, unknown> | null;
   webhook: StoredWebhook | null;
+  owner: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -44,6 +47,7 @@ export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
     params: JSON.stringify(rec.params),
     metadata: rec.metadata ? JSON.stringify(rec.metadata) : '',
     webhook: rec.webhook ? JSON.stringify(rec.webhook) : '',
+    owner: rec.owner ?? '',
     created_at: rec.created_at ?? now,
     started_at: '',
     finished_at: '',
@@ -68,6 +72,7 @@ export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAtte
     params: JSON.parse(h.params) as JobParams,
     metadata: json(h.metadata),
     webhook: json(h.webhook),
+    owner: orNull(h.owner),
     created_at: h.created_at,
     started_at: orNull(h.started_at),
     finished_at: orNull(h.finished_at),

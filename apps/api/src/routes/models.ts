@@ -1,7 +1,7 @@
 // GET /v1/models
 import type { FastifyInstance } from 'fastify';
 import type { ModelList } from '@sdsvc/contracts';
-import { REQUEST_SCHEDULERS, type ModelCatalog } from '../model-catalog.ts';
+import { REQUEST_SCHEDULERS, type ModelCatalog } from '@sdsvc/submission';
 
 export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelCatalog; defaultModel: string }): Promise<void> {
   app.get('/v1/models', async (): Promise<ModelList> => ({

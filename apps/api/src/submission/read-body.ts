@@ -1,8 +1,8 @@
 // The POST /v1/jobs body as plain fields + image files, from JSON or multipart/form-data.
 // Multipart text parts are strings: they are coerced to the JSON types the schema expects.
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { IMAGE_FIELDS, type ImageField } from '@sdsvc/contracts';
+import { FILE_PART, fingerprint } from '@sdsvc/submission';
 import { HttpProblem, validationProblem } from '../problem.ts';
 
 export interface Submission {
@@ -16,9 +16,6 @@ const NUMBER_FIELDS = new Set(['width', 'height', 'steps', 'guidance_scale', 'se
   'reference_strength', 'mask_blur', 'output_quality', 'inpaint_full_res_padding']);
 const BOOLEAN_FIELDS = new Set(['mask_invert', 'overlay', 'inpaint_full_res']);
 const JSON_FIELDS = new Set(['webhook', 'metadata']);
-/** Placeholder in `body` for an image that came as a file part. */
-export const FILE_PART = '[multipart file]';
-
 function coerce(name: string, value: string): unknown {
   if (NUMBER_FIELDS.has(name) && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(value.trim())) return Number(value);
   if (BOOLEAN_FIELDS.has(name)) {
@@ -33,19 +30,6 @@ function coerce(name: string, value: string): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Key-sorted JSON, so field order never changes the fingerprint. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isPlainObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
-
-function fingerprint(body: Record<string, unknown>, files: Map<ImageField, Buffer>): string {
-  const h = createHash('sha256').update(canonical(body));
-  for (const name of [...files.keys()].sort()) h.update(`\n${name}:`).update(createHash('sha256').update(files.get(name)!).digest('hex'));
-  return h.digest('hex');
 }
 
 async function readMultipart(req: FastifyRequest, maxImageBytes: number): Promise<{ body: Record<string, unknown>; files: Map<ImageField, Buffer> }> {

@@ -5,7 +5,7 @@ import type { ModelInfo } from '@sdsvc/engine/model-info';
 import { checkSize } from '@sdsvc/engine/model-info';
 import { defaultSizeFor } from '@sdsvc/images';
 import type { ProcessedPrompt } from '@sdsvc/prompt';
-import { HttpProblem } from '../problem.ts';
+import { HttpProblem } from '@sdsvc/contracts';
 
 export const DEFAULTS = {
   img2imgStrength: 0.75,

@@ -4,9 +4,9 @@
 import { decodeInputImage, decodeMask, encodeImage, ImageInputError, type RgbImage } from '@sdsvc/images';
 import type { ImageField, InputImageRef } from '@sdsvc/contracts';
 import type { ObjectStore } from '@sdsvc/storage';
-import type { ImageFetcher } from '../deps.ts';
-import { fieldProblem, HttpProblem } from '../problem.ts';
-import { FILE_PART } from './read-body.ts';
+import type { ImageFetcher } from './deps.ts';
+import { fieldProblem, HttpProblem } from '@sdsvc/contracts';
+import { FILE_PART } from './fingerprint.ts';
 
 export interface ImageLimits { maxBytes: number; maxPixels: number; allowHttp: boolean }
 

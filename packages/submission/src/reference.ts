@@ -1,7 +1,7 @@
 // The prompt language's reference image ({image} / {image:https://…}) against the job's fields.
 import type { CreateJobRequest } from '@sdsvc/contracts';
 import type { ProcessedPrompt } from '@sdsvc/prompt';
-import { validationProblem } from '../problem.ts';
+import { validationProblem } from '@sdsvc/contracts';
 
 /** Where the reference image comes from: the reference_image field, a URL in the prompt, or none. */
 export function referenceSource(req: CreateJobRequest, prompt: ProcessedPrompt): { value: string; fromPrompt: boolean } | null {

@@ -1,0 +1,34 @@
+// What the submission service needs from the outside world, injected so tests run the real parts
+// (a private Redis, a temporary file store) and the API process wires the production ones.
+import type { Config } from '@sdsvc/config';
+import type { JobResource, WebhookEventType } from '@sdsvc/contracts';
+import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
+import type { Logger } from '@sdsvc/logging';
+import type { ObjectStore } from '@sdsvc/storage';
+import type { ModelCatalog } from './model-catalog.ts';
+
+export type SubmissionConfig = Pick<Config,
+  'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret'>;
+
+/** Fetches an image URL under the outbound rules; errors carry `code` (url_not_allowed, image_too_large, …). */
+export type ImageFetcher = (url: string) => Promise<Buffer>;
+/** Rejects (error with `code` url_not_allowed) when a webhook URL may not be called. */
+export type UrlGuard = (url: string) => Promise<void>;
+
+export interface WebhookNotifier { notify(job: JobResource, event: WebhookEventType): Promise<void> }
+
+/** What the service logs with: the app's logger, or a request's child logger (request_id). */
+export type JobLog = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+export interface SubmissionDeps {
+  config: SubmissionConfig;
+  store: JobStore;
+  queue: GenerateQueue;
+  idempotency: IdempotencyStore;
+  objectStore: ObjectStore;
+  catalog: ModelCatalog;
+  logger: Logger;
+  fetchImage: ImageFetcher;
+  checkWebhookUrl: UrlGuard;
+  webhooks?: WebhookNotifier;
+}

@@ -1,0 +1,136 @@
+// Submitting a job, whatever protocol it came in: validate (zod + the model's rules), decode and
+// store input images, record the job and queue it. Adapters translate their request into a
+// CreateJobRequest-shaped body and call this; they never validate, store or queue on their own.
+import { randomUUID } from 'node:crypto';
+import {
+  CreateJobRequest, fieldErrors, fieldProblem, HttpProblem, validationProblem, WEBHOOK_EVENTS, type ImageField, type InputImageRef,
+} from '@sdsvc/contracts';
+import type { RgbImage } from '@sdsvc/images';
+import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
+import type { JobLog, SubmissionDeps } from './deps.ts';
+import { decodeImage, decodeMaskAt, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
+import { REQUEST_SCHEDULERS } from './model-catalog.ts';
+import { buildParams, chooseSize } from './normalise.ts';
+import { referenceSource } from './reference.ts';
+
+export interface SubmitInput {
+  /** The job as plain fields (JSON types), not yet validated. Image fields may be FILE_PART. */
+  body: Record<string, unknown>;
+  /** Image bytes for fields whose value is FILE_PART (multipart). */
+  files?: ReadonlyMap<ImageField, Buffer>;
+  /** Idempotency fingerprint of body + files (fingerprint()). */
+  hash: string;
+  /** The Idempotency-Key, already scoped to the caller; null when none was sent. */
+  idempotencyKey?: string | null;
+  /** Caller id of the API key that submits (tenancy); null without auth. */
+  owner?: string | null;
+  /** Logger with the request's context (request_id); the service's logger otherwise. */
+  log?: JobLog;
+}
+
+export interface Submitted {
+  id: string;
+  /** True when an earlier request with the same Idempotency-Key and body created the job. */
+  replayed: boolean;
+}
+
+function processPromptOr400(req: CreateJobRequest): ProcessedPrompt {
+  try {
+    return processPrompt({ prompt: req.prompt, negativePrompt: req.negative_prompt });
+  } catch (err) {
+    if (err instanceof PromptSyntaxError) throw fieldProblem(400, err.code, err.field, err.message);
+    throw err;
+  }
+}
+
+type IdemOutcome = Awaited<ReturnType<SubmissionDeps['idempotency']['check']>>;
+function replayOf(outcome: IdemOutcome): string | null {
+  if (outcome.status === 'conflict') {
+    throw new HttpProblem(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different request body');
+  }
+  return outcome.status === 'replay' ? outcome.jobId : null;
+}
+
+export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promise<Submitted> {
+  const { config, store, queue, idempotency, objectStore, catalog } = deps;
+  const limits: ImageLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, allowHttp: config.allowPrivateUrls };
+  const parsed = CreateJobRequest.safeParse(input.body);
+  if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, input.body));
+  const req = parsed.data;
+
+  const log = input.log ?? deps.logger;
+  const idemKey = input.idempotencyKey ?? null;
+  if (idemKey) {
+    const existing = replayOf(await idempotency.check(idemKey, input.hash));
+    if (existing) return { id: existing, replayed: true };
+  }
+
+  if (req.webhook) {
+    if (!config.webhookSecret) throw fieldProblem(400, 'webhooks_not_configured', 'webhook', 'webhooks are disabled on this server (WEBHOOK_SECRET is unset)');
+    try {
+      await deps.checkWebhookUrl(req.webhook.url);
+    } catch (err) {
+      throw fieldProblem(400, 'url_not_allowed', 'webhook.url', `webhook.url: ${(err as Error).message}`);
+    }
+  }
+
+  const modelId = req.model ?? config.defaultModel;
+  const model = await catalog.get(modelId);
+  if (!model) {
+    const unusable = await catalog.problem(modelId);
+    if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
+    throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
+  }
+  const prompt = processPromptOr400(req);
+  const reference = referenceSource(req, prompt);
+  const needs = req.type === 'txt2img' && reference ? 'img2img' : req.type;
+  if (!model.capabilities.includes(needs)) {
+    throw fieldProblem(400, 'unsupported_job_type', 'type', `model ${model.id} cannot run ${needs} jobs (it supports ${model.capabilities.join(', ')})`);
+  }
+  if (req.scheduler !== undefined && req.scheduler !== 'default' && !REQUEST_SCHEDULERS.includes(req.scheduler)) {
+    const lower = req.scheduler.trim().toLowerCase();
+    const hint = lower === 'default' || REQUEST_SCHEDULERS.includes(lower) ? ` (names are lower case: did you mean "${lower}"?)` : '';
+    throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}"${hint}; valid schedulers: default, ${REQUEST_SCHEDULERS.join(', ')}`);
+  }
+
+  // Decode every input before anything is stored: a bad image costs no storage.
+  const files = input.files ?? new Map<ImageField, Buffer>();
+  const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
+  const decoded: { init?: RgbImage; mask?: RgbImage; reference?: RgbImage } = {};
+  if (req.init_image !== undefined) decoded.init = await decodeImage('init_image', await read('init_image', req.init_image), limits);
+  if (req.mask_image !== undefined && decoded.init) {
+    decoded.mask = await decodeMaskAt(await read('mask_image', req.mask_image), decoded.init, limits);
+  }
+  if (reference) decoded.reference = await decodeImage('reference_image', await read('reference_image', reference.value), limits);
+  const size = chooseSize(req, model, decoded.init ?? decoded.reference);
+
+  const id = randomUUID();
+  const inputs: Record<string, InputImageRef> = {};
+  if (decoded.init) inputs.init_image = await storeInput(objectStore, id, 'init_image', decoded.init);
+  if (decoded.mask) inputs.mask_image = await storeInput(objectStore, id, 'mask_image', decoded.mask);
+  if (decoded.reference) inputs.reference_image = await storeInput(objectStore, id, 'reference_image', decoded.reference);
+  const params = buildParams(req, prompt, size, inputs);
+
+  if (idemKey) {
+    const existing = replayOf(await idempotency.claim(idemKey, id, input.hash));
+    if (existing) return { id: existing, replayed: true }; // a concurrent twin won
+  }
+  try {
+    await store.create({
+      id, type: req.type, model: model.id, params, metadata: req.metadata ?? null, owner: input.owner ?? null,
+      webhook: req.webhook ? { url: req.webhook.url, events: req.webhook.events ?? [...WEBHOOK_EVENTS] } : null,
+    });
+  } catch (err) {
+    if (idemKey) await idempotency.release(idemKey);
+    throw err;
+  }
+  try {
+    await queue.add(id, { jobId: id, model: model.id });
+  } catch (err) {
+    log.error({ err, job_id: id }, 'could not queue the job');
+    await store.markFailed(id, { code: 'queue_unavailable', message: 'the job could not be queued' });
+    throw new HttpProblem(503, 'queue_unavailable', 'the job queue is unavailable; try again');
+  }
+  log.info({ job_id: id, type: req.type, model: model.id }, 'job queued');
+  return { id, replayed: false };
+}
