@@ -28,6 +28,7 @@ export class JobStore {
   #subscriber: Redis | null = null;
   readonly #handlers = new Map<string, Set<(msg: string) => void>>();
   readonly #subscribing = new Map<string, Promise<unknown>>();
+  readonly #resubscribed = new Set<() => void>();
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
     this.#redis = redis;
@@ -113,6 +114,13 @@ export class JobStore {
     return await this.#listen(cancelChannel(this.prefix), handler);
   }
 
+  /** Called each time the subscriber connection is back after a drop (messages published while it
+   *  was away are lost: listeners re-read the records they follow). Returns a remover. */
+  onResubscribed(listener: () => void): () => void {
+    this.#resubscribed.add(listener);
+    return () => { this.#resubscribed.delete(listener); };
+  }
+
   /** Closes the shared subscriber connection (the main connection belongs to the caller). */
   async close(): Promise<void> {
     const sub = this.#subscriber;
@@ -132,7 +140,14 @@ export class JobStore {
   /** One subscriber connection per store, shared by every channel (SSE clients can be many). */
   async #listen(channel: string, handler: (msg: string) => void): Promise<() => Promise<void>> {
     if (!this.#subscriber) {
-      this.#subscriber = this.#redis.duplicate();
+      // The command connection may fail fast (no offline queue); SUBSCRIBE has to wait for the
+      // connection to open, and ioredis re-subscribes by itself after a drop.
+      this.#subscriber = this.#redis.duplicate({ enableOfflineQueue: true });
+      let wasReady = false;
+      this.#subscriber.on('ready', () => {
+        if (wasReady) for (const l of this.#resubscribed) { try { l(); } catch { /* listeners own their errors */ } }
+        wasReady = true;
+      });
       this.#subscriber.on('message', (ch: string, msg: string) => {
         for (const h of this.#handlers.get(ch) ?? []) {
           try { h(msg); } catch { /* one bad handler must not starve the others */ }
@@ -148,7 +163,17 @@ export class JobStore {
       this.#subscribing.set(channel, sub.subscribe(channel));
     }
     set.add(handler);
-    await this.#subscribing.get(channel); // a second caller waits for the same SUBSCRIBE
+    try {
+      await this.#subscribing.get(channel); // a second caller waits for the same SUBSCRIBE
+    } catch (err) {
+      // Redis unreachable (command timeout): forget this channel so a later call subscribes anew.
+      set.delete(handler);
+      if (set.size === 0 && this.#handlers.get(channel) === set) {
+        this.#handlers.delete(channel);
+        this.#subscribing.delete(channel);
+      }
+      throw err;
+    }
     return async () => {
       const s = this.#handlers.get(channel);
       if (!s || !s.delete(handler) || s.size > 0) return;
