@@ -48,6 +48,10 @@ export interface Config {
   maxImagePixels: number;
   imageFetchTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Bearer token required by GET /metrics; undefined: open. */
+  metricsToken: string | undefined;
+  /** Bearer token of the queue dashboard when no admin API keys are configured. */
+  adminToken: string | undefined;
   /** Things worth logging at start (insecure or degraded defaults). */
   warnings: string[];
 }
@@ -138,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     maxImagePixels: v.MAX_IMAGE_PIXELS as number,
     imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    metricsToken: v.METRICS_TOKEN as string | undefined,
+    adminToken: v.ADMIN_TOKEN as string | undefined,
     warnings,
   };
 }
