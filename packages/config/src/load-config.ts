@@ -48,6 +48,8 @@ export interface Config {
   maxImagePixels: number;
   imageFetchTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Worker health server port (WORKER_HEALTH_PORT); undefined: none. */
+  workerHealthPort: number | undefined;
   /** Bearer token required by GET /metrics; undefined: open. */
   metricsToken: string | undefined;
   /** Bearer token of the queue dashboard when no admin API keys are configured. */
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     maxImagePixels: v.MAX_IMAGE_PIXELS as number,
     imageFetchTimeoutMs: v.IMAGE_FETCH_TIMEOUT_MS as number,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS as number,
+    workerHealthPort: v.WORKER_HEALTH_PORT as number | undefined,
     metricsToken: v.METRICS_TOKEN as string | undefined,
     adminToken: v.ADMIN_TOKEN as string | undefined,
     warnings,

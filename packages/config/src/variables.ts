@@ -89,6 +89,7 @@ const SPECS: VariableSpec[] = [
   { name: 'MAX_IMAGE_PIXELS', default: '16777216', description: 'Largest input image in pixels (4096 × 4096), checked before decoding.', schema: intVar(1) },
   { name: 'IMAGE_FETCH_TIMEOUT_MS', default: '10000', description: 'Timeout for fetching an https image URL.', schema: intVar(1) },
   { name: 'SHUTDOWN_GRACE_MS', default: '25000', description: 'On SIGTERM, how long a worker lets its job finish before handing it back to the queue (keep below the orchestrator\'s kill timeout).', schema: intVar(0) },
+  { name: 'WORKER_HEALTH_PORT', default: undefined, description: 'Port of the worker\'s health server (GET /healthz, GET /readyz: Redis reachable and the engine alive with DEFAULT_MODEL loaded), in worker processes (ROLE=worker or all). Unset: no health server; 0: a free port (logged). The worker image sets 8081.', schema: intVar(0, 65535) },
   { name: 'METRICS_TOKEN', default: undefined, description: 'When set, GET /metrics (API and worker health port) needs Authorization: Bearer <token>. Unset: /metrics is open.', schema: nonEmpty },
   { name: 'ADMIN_TOKEN', default: undefined, description: 'Bearer token for the queue dashboard (/admin/queues) when no admin API keys are configured. Unset (and no admin keys): the dashboard is off.', schema: nonEmpty },
 ];
