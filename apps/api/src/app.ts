@@ -1,12 +1,15 @@
 // The Fastify app, built from encapsulated plugins. No listening, no process concerns: tests use
 // `inject`, server.ts listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { PromptPolicy } from '@sdsvc/safety';
 import { JobService, ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { genRequestId, requestIdPlugin } from './plugins/request-id.ts';
+import { httpMetricsPlugin } from './plugins/http-metrics.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { filesRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobsCreateRoutes } from './routes/jobs-create.ts';
@@ -33,10 +36,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await catalog.scan().catch((err: Error) => deps.logger.warn({ err: err.message, dir: deps.config.modelsDir }, 'could not list MODELS_DIR'));
   const view = makeJobView(deps);
   // The one submission path: every protocol adapter submits, reads and cancels through it.
-  const jobs = new JobService({ ...deps, catalog });
+  const promptPolicy = deps.config.promptBlocklistFile ? await PromptPolicy.fromFile(deps.config.promptBlocklistFile) : undefined;
+  if (promptPolicy) deps.logger.info({ entries: promptPolicy.size }, 'prompt blocklist loaded');
+  const jobs = new JobService({ ...deps, catalog, promptPolicy });
 
   await app.register(errorsPlugin);
   await app.register(requestIdPlugin);
+  await app.register(httpMetricsPlugin, { registry: deps.metricsRegistry });
   await app.register(authPlugin, { apiKeys: deps.config.apiKeys });
   await app.register(healthRoutes, { deps });
   await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
@@ -44,5 +50,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobsReadRoutes, { jobs, view });
   await app.register(jobsEventsRoutes, { deps, view });
   await app.register(filesRoutes, { objectStore: deps.objectStore });
+  await app.register(operationsRoutes, { deps }); // /metrics, /openapi.*, /docs, /admin/queues, playground at /
   return app;
 }

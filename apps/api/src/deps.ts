@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
+import type { Registry } from '@sdsvc/metrics';
 import type { ObjectStore } from '@sdsvc/storage';
 import type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission';
 
@@ -11,7 +12,8 @@ export type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission'
 
 export type ApiConfig = Pick<Config,
   'apiKeys' | 'maxBodyBytes' | 'maxImageBytes' | 'maxImagePixels' | 'imageFetchTimeoutMs' | 'allowPrivateUrls'
-  | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl'>;
+  | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl' | 'promptBlocklistFile' | 'safetyExemptKeys'>
+  & Partial<Pick<Config, 'metricsToken' | 'adminToken'>>;
 
 export interface AppDeps {
   config: ApiConfig;
@@ -27,6 +29,8 @@ export interface AppDeps {
   webhooks?: WebhookNotifier;
   /** SSE keep-alive comment interval (default 15 s). */
   sseHeartbeatMs?: number;
+  /** Metrics registry (server.ts: the process one, shared with a worker under ROLE=all); default a new one. */
+  metricsRegistry?: Registry;
   /** Readiness probe timeout (default 2 s). */
   readyTimeoutMs?: number;
 }

@@ -7,6 +7,8 @@ export type Role = (typeof ROLES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
+export type SafetyMode = 'off' | 'flag' | 'blur' | 'block';
+
 export interface Config {
   port: number;
   host: string;
@@ -32,6 +34,13 @@ export interface Config {
   allowPrivateUrls: boolean;
   /** Empty: no authentication. */
   apiKeys: string[];
+  /** PROMPT_BLOCKLIST_FILE, resolved. */
+  promptBlocklistFile: string | undefined;
+  /** SAFETY_CHECKER_MODEL, resolved. */
+  safetyCheckerModel: string | undefined;
+  /** SAFETY_MODE; undefined = flag when a checker exists, else off. */
+  safetyMode: SafetyMode | undefined;
+  safetyExemptKeys: string[];
   role: Role;
   logLevel: LogLevel;
   queuePrefix: string;
@@ -130,6 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
     allowPrivateUrls: v.ALLOW_PRIVATE_URLS as boolean,
     apiKeys: v.API_KEYS as string[],
+    promptBlocklistFile: v.PROMPT_BLOCKLIST_FILE === undefined ? undefined : resolve(cwd, v.PROMPT_BLOCKLIST_FILE as string),
+    safetyCheckerModel: v.SAFETY_CHECKER_MODEL === undefined ? undefined : resolve(cwd, v.SAFETY_CHECKER_MODEL as string),
+    safetyMode: v.SAFETY_MODE as SafetyMode | undefined,
+    safetyExemptKeys: (v.SAFETY_EXEMPT_KEYS as string[] | undefined) ?? [],
     role: v.ROLE as Role,
     logLevel: v.LOG_LEVEL as LogLevel,
     queuePrefix: v.QUEUE_PREFIX as string,

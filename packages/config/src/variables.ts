@@ -6,6 +6,7 @@ import {
 } from './parsers.ts';
 import { parseStorageUrl } from './storage-url.ts';
 import { checkWebhookSecret } from './webhook-secret.ts';
+import { modelLimitsVar } from './model-limits.ts';
 
 export interface VariableDoc {
   name: string;
@@ -74,7 +75,15 @@ const SPECS: VariableSpec[] = [
   { name: 'WEBHOOK_RETRY_SCHEDULE', default: DEFAULT_WEBHOOK_RETRY_SCHEDULE, description: 'Delay before each webhook attempt (the first is the first attempt): 0 or numbers with ms, s, m, h, d.', schema: durationListVar },
   { name: 'WEBHOOK_TIMEOUT_MS', default: '15000', description: 'Timeout of one webhook attempt.', schema: intVar(1) },
   { name: 'ALLOW_PRIVATE_URLS', default: 'false', description: 'Allow webhook and image URLs that resolve to loopback, private, link-local or metadata addresses (and plain http). Tests and closed networks only.', schema: booleanVar },
-  { name: 'API_KEYS', default: '', description: 'Comma-separated keys accepted as Authorization: Bearer <key>. Empty: no authentication.', schema: listVar() },
+  { name: 'API_KEYS', default: '', description: 'Comma-separated keys accepted as Authorization: Bearer <key>. Empty (and no API_KEYS_FILE / ADMIN_API_KEYS): no authentication.', schema: listVar() },
+  { name: 'API_KEYS_FILE', default: undefined, description: 'File of named keys, one name:sha256-hex-of-key per line (# comments); re-read on SIGHUP. The name, never the key, is logged.', schema: nonEmpty },
+  { name: 'ADMIN_API_KEYS', default: '', description: 'Comma-separated admin keys: they also authenticate, and see and cancel every key\'s jobs.', schema: listVar() },
+  { name: 'RATE_LIMIT_PER_MINUTE', default: '60', description: 'Job submissions per key per minute, counted in Redis across API instances (429 rate_limited past it). 0: no limit. Only with authentication.', schema: intVar(0) },
+  { name: 'MAX_ACTIVE_JOBS_PER_KEY', default: '10', description: 'Queued + running jobs one key may have (429 quota_exceeded past it). 0: no limit. Only with authentication.', schema: intVar(0) },
+  { name: 'MAX_OUTPUT_PIXELS', default: undefined, description: 'Largest width × height of a job (400 limit_exceeded). Unset: 4 × the model\'s native pixel count (1024 × 1024 for a 512 px model).', schema: intVar(1) },
+  { name: 'MAX_STEPS', default: '150', description: 'Largest steps of a job (400 limit_exceeded).', schema: intVar(1, 150) },
+  { name: 'MAX_NUM_IMAGES', default: '8', description: 'Largest num_images of a job (400 limit_exceeded).', schema: intVar(1, 8) },
+  { name: 'MODEL_LIMITS', default: undefined, description: 'Per-model overrides of the three limits above, JSON: {"<model id>": {"max_output_pixels": n, "max_steps": n, "max_num_images": n}}.', schema: modelLimitsVar },
   { name: 'ROLE', default: 'all', description: 'What this process runs: api, worker or all (both in one process).', schema: enumVar(ROLES) },
   { name: 'LOG_LEVEL', default: 'info', description: `pino log level: ${LOG_LEVELS.join(', ')}.`, schema: enumVar(LOG_LEVELS) },
   { name: 'QUEUE_PREFIX', default: 'sdsvc', description: 'Prefix of every Redis key (job records and BullMQ queues).', schema: queuePrefix },
@@ -92,6 +101,10 @@ const SPECS: VariableSpec[] = [
   { name: 'WORKER_HEALTH_PORT', default: undefined, description: 'Port of the worker\'s health server (GET /healthz, GET /readyz: Redis reachable and the engine alive with DEFAULT_MODEL loaded), in worker processes (ROLE=worker or all). Unset: no health server; 0: a free port (logged). The worker image sets 8081.', schema: intVar(0, 65535) },
   { name: 'METRICS_TOKEN', default: undefined, description: 'When set, GET /metrics (API and worker health port) needs Authorization: Bearer <token>. Unset: /metrics is open.', schema: nonEmpty },
   { name: 'ADMIN_TOKEN', default: undefined, description: 'Bearer token for the queue dashboard (/admin/queues) when no admin API keys are configured. Unset (and no admin keys): the dashboard is off.', schema: nonEmpty },
+  { name: 'PROMPT_BLOCKLIST_FILE', default: undefined, description: 'Prompt blocklist: one term or /regex/ per line (# comments); a matching prompt is refused with 400 prompt_blocked. A coarse filter.', schema: nonEmpty },
+  { name: 'SAFETY_CHECKER_MODEL', default: undefined, description: 'Folder with a diffusers safety checker export (safety_checker/model.onnx + feature_extractor/) used for every model; unset: a model folder\'s own checker, if it has one.', schema: nonEmpty },
+  { name: 'SAFETY_MODE', default: undefined, description: 'What the image safety checker does with a flagged image: off, flag (nsfw: true on the image; the default when a checker exists), blur (store a heavily blurred image), block (store nothing for it).', schema: enumVar(['off', 'flag', 'blur', 'block'] as const) },
+  { name: 'SAFETY_EXEMPT_KEYS', default: '', description: 'Names of API keys (API_KEYS_FILE names, or the keys themselves for API_KEYS) allowed to send safety: false on a job.', schema: listVar() },
 ];
 
 export const VARIABLES: readonly VariableDoc[] = SPECS.map(({ name, default: d, description }) => ({ name, default: d, description }));

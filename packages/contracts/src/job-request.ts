@@ -53,6 +53,7 @@ const CreateJobRequestBase = z.strictObject({
   output_format: OutputFormat.default('png'),
   output_quality: z.int().min(1).max(100).optional().describe('webp/jpeg quality (default 90)'),
   webhook: WebhookSpec.optional(),
+  safety: z.boolean().optional().describe('false skips the image safety checker; only for API keys listed in SAFETY_EXEMPT_KEYS'),
   metadata: z.record(z.string().max(128), JsonValue).optional().describe(`Small JSON object echoed back (at most ${LIMITS.metadataBytes} bytes)`),
 });
 

@@ -41,6 +41,7 @@ export const JobParams = z.object({
   inpaint_full_res_padding: z.int().optional(),
   output_format: OutputFormat,
   output_quality: z.int().optional(),
+  safety: z.literal(false).optional().describe('Present (false) when the job skipped the safety checker'),
   inputs: z.object({
     init_image: InputImageRef.optional(),
     mask_image: InputImageRef.optional(),

@@ -33,9 +33,11 @@ export const PROBLEM_CODES = {
   prompt_multiple_image_tags: 400,
   prompt_image_tag_invalid: 400,
   prompt_image_tag_in_negative: 400,
+  prompt_blocked: 400,
   // 401, 403, 404, 409
   unauthorized: 401,
   url_expired: 403,
+  safety_not_exempt: 403,
   url_invalid: 403,
   job_not_found: 404,
   not_found: 404,
@@ -49,6 +51,8 @@ export const PROBLEM_CODES = {
   internal_error: 500,
   not_ready: 503,
   queue_unavailable: 503,
+  store_unavailable: 503,
+  shutting_down: 503,
 } as const;
 export type ProblemCode = keyof typeof PROBLEM_CODES;
 export const PROBLEM_CODE_NAMES = Object.keys(PROBLEM_CODES) as [ProblemCode, ...ProblemCode[]];

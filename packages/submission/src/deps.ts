@@ -4,6 +4,7 @@ import type { Config } from '@sdsvc/config';
 import type { JobResource, WebhookEventType } from '@sdsvc/contracts';
 import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
+import type { PromptPolicy } from '@sdsvc/safety';
 import type { ObjectStore } from '@sdsvc/storage';
 import type { ModelCatalog } from './model-catalog.ts';
 
@@ -31,4 +32,6 @@ export interface SubmissionDeps {
   fetchImage: ImageFetcher;
   checkWebhookUrl: UrlGuard;
   webhooks?: WebhookNotifier;
+  /** PROMPT_BLOCKLIST_FILE, loaded; none = no prompt policy. */
+  promptPolicy?: PromptPolicy;
 }

@@ -67,6 +67,7 @@ export function buildParams(
   if (inputs.reference_image) params.reference_strength = req.reference_strength ?? DEFAULTS.referenceStrength;
   if (hasInputImage) params.resize_mode = req.resize_mode ?? DEFAULTS.resizeMode;
   if (req.output_format !== 'png') params.output_quality = req.output_quality ?? DEFAULTS.quality;
+  if (req.safety === false) params.safety = false;
   if (hasInputImage) params.inputs = inputs;
   return params;
 }

@@ -24,6 +24,8 @@ export interface SubmitInput {
   idempotencyKey?: string | null;
   /** Caller id of the API key that submits (tenancy); null without auth. */
   owner?: string | null;
+  /** The caller's key is in SAFETY_EXEMPT_KEYS: it may send `safety: false`. */
+  safetyExempt?: boolean;
   /** Logger with the request's context (request_id); the service's logger otherwise. */
   log?: JobLog;
 }
@@ -82,6 +84,13 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
   }
   const prompt = processPromptOr400(req);
+  if (deps.promptPolicy?.blocks(prompt.prompt)) {
+    // Names no term: the list is the operator's, and a named term teaches how to get around it.
+    throw fieldProblem(400, 'prompt_blocked', 'prompt', 'the prompt is not allowed by this server\'s content policy');
+  }
+  if (req.safety === false && !input.safetyExempt) {
+    throw fieldProblem(403, 'safety_not_exempt', 'safety', 'safety: false needs an API key listed in SAFETY_EXEMPT_KEYS');
+  }
   const reference = referenceSource(req, prompt);
   const needs = req.type === 'txt2img' && reference ? 'img2img' : req.type;
   if (!model.capabilities.includes(needs)) {
