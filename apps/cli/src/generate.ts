@@ -79,7 +79,7 @@ async function main(opts: CliOptions): Promise<void> {
       model: info.id, denoisingStrength: request.strength ?? null, maskBlur: maskImage ? opts.maskBlur : null,
     });
     const file = outputPath(opts.out, i, result.images.length);
-    await writeFile(file, await encodeImage(image, { format: 'png', parameters }));
+    await writeFile(file, await encodeImage(image, { format: 'png', parameters, provenance: { creatorTool: 'sdsvc', model: info.id } }));
     process.stderr.write(`wrote ${file} (seed ${image.seed})\n`);
   }
   await pipe.release();

@@ -32,7 +32,7 @@ export async function storeOutputs(result: GenerateResult, ctx: OutputContext, s
     const image = ctx.fullRes ? await pasteRegion(ctx.fullRes.original, generated, ctx.fullRes.region, ctx.fullRes.mask)
       : ctx.overlay ? applyOverlay(generated, ctx.overlay.original, ctx.overlay.mask) : generated;
     const parameters = formatParameters(parametersOf(ctx, generated.seed));
-    const body = await encodeImage(image, { format, quality: ctx.params.output_quality, parameters });
+    const body = await encodeImage(image, { format, quality: ctx.params.output_quality, parameters, provenance: { creatorTool: 'sdsvc', model: ctx.model } });
     const key = outputKey(store, ctx.jobId, index, EXTENSIONS[format]);
     try {
       await store.put(key, body, CONTENT_TYPES[format]);

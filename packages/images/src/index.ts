@@ -10,3 +10,4 @@ export {
 export { encodeImage, CONTENT_TYPES, type OutputFormat, type EncodeOptions } from './encode.ts';
 export { formatParameters, type GenerationParameters } from './parameters.ts';
 export { readPngText, insertPngText } from './png-text.ts';
+export { provenanceXmp, digitalSourceTypeOf, DIGITAL_SOURCE_TYPE, type ProvenanceInfo } from './provenance.ts';

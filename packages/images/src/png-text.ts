@@ -25,6 +25,19 @@ export function textChunk(keyword: string, text: string): Buffer {
   return chunk('iTXt', Buffer.concat([key, Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]));
 }
 
+/** An uncompressed iTXt chunk whatever the text (XMP must be iTXt, keyword `XML:com.adobe.xmp`). */
+export function itxtChunk(keyword: string, text: string): Buffer {
+  if (!/^[\u0020-\u007e\u00a1-\u00ff]{1,79}$/.test(keyword)) throw new RangeError(`invalid PNG text keyword ${JSON.stringify(keyword)}`);
+  return chunk('iTXt', Buffer.concat([Buffer.from(keyword, 'latin1'), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(text, 'utf8')]));
+}
+
+/** Inserts ready-made chunks right after IHDR. */
+export function insertPngChunks(png: Uint8Array, chunks: Buffer[]): Buffer {
+  const buf = assertPng(png);
+  const afterIhdr = 8 + 12 + buf.readUInt32BE(8);
+  return Buffer.concat([buf.subarray(0, afterIhdr), ...chunks, buf.subarray(afterIhdr)]);
+}
+
 function assertPng(png: Uint8Array): Buffer {
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   if (buf.length < 33 || !buf.subarray(0, 8).equals(SIGNATURE) || buf.toString('latin1', 12, 16) !== 'IHDR') {

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { encodeImage, formatParameters, readPngText, insertPngText, type RgbImage } from '@sdsvc/images';
 
+// Chunk-layout tests turn provenance off; provenance.test.ts checks both together.
 const img: RgbImage = { data: new Uint8Array(8 * 4 * 3).map((_, i) => i * 5), width: 8, height: 4 };
 
 test('PNG carries a tEXt parameters chunk after IHDR and still decodes to the same pixels', async () => {
   const text = 'a cat\nNegative prompt: ugly\nSteps: 20, Sampler: Euler a';
-  const png = await encodeImage(img, { format: 'png', parameters: text });
+  const png = await encodeImage(img, { format: 'png', parameters: text, provenance: false });
   assert.equal(png.toString('latin1', 37, 41), 'tEXt');
   assert.deepEqual(readPngText(png), { parameters: text });
   const raw = await sharp(png).raw().toBuffer();
@@ -19,19 +20,19 @@ test('PNG carries a tEXt parameters chunk after IHDR and still decodes to the sa
 
 test('non-Latin-1 text goes in an iTXt chunk (UTF-8)', async () => {
   const text = '猫, (ねこ:1.2) — 🐱';
-  const png = await encodeImage(img, { format: 'png', parameters: text });
+  const png = await encodeImage(img, { format: 'png', parameters: text, provenance: false });
   assert.equal(png.toString('latin1', 37, 41), 'iTXt');
   assert.deepEqual(readPngText(png), { parameters: text });
   await sharp(png).raw().toBuffer();
 });
 
 test('Latin-1 accents stay tEXt and round-trip', async () => {
-  const png = insertPngText(await encodeImage(img, { format: 'png' }), 'parameters', 'café crème');
+  const png = insertPngText(await encodeImage(img, { format: 'png', provenance: false }), 'parameters', 'café crème');
   assert.deepEqual(readPngText(png), { parameters: 'café crème' });
 });
 
 test('a chunk with a bad CRC is ignored by readPngText', async () => {
-  const png = Buffer.from(await encodeImage(img, { format: 'png', parameters: 'x' }));
+  const png = Buffer.from(await encodeImage(img, { format: 'png', parameters: 'x', provenance: false }));
   png[42] ^= 0xff; // inside the text data
   assert.deepEqual(readPngText(png), {});
 });

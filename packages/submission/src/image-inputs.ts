@@ -88,6 +88,7 @@ export function inputKey(store: ObjectStore, jobId: string, field: ImageField): 
 
 export async function storeInput(store: ObjectStore, jobId: string, field: ImageField, img: RgbImage): Promise<InputImageRef> {
   const key = inputKey(store, jobId, field);
-  await store.put(key, await encodeImage(img, { format: 'png' }), 'image/png');
+  // An input is the user's image, not a generated one: no AI-provenance XMP on it.
+  await store.put(key, await encodeImage(img, { format: 'png', provenance: false }), 'image/png');
   return { key, width: img.width, height: img.height };
 }
