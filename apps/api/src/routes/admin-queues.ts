@@ -1,0 +1,63 @@
+// The queue dashboard (bull-board) at /admin/queues for the generate and webhooks queues, for
+// admins only. Browsers cannot add a Bearer header to a page load, so HTTP Basic with the admin
+// key as the password (any user name) is accepted too; a 401 makes the browser ask for it.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import { HttpProblem, sendProblem } from '../problem.ts';
+
+export const ADMIN_QUEUES_PATH = '/admin/queues';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** The credential of a request: a Bearer token, or the password of HTTP Basic. */
+export function presentedCredential(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  if (!basic) return null;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 ? decoded.slice(colon + 1) : null;
+}
+
+/** Checks a credential against admin secrets in constant time per secret. */
+export function adminCheck(secrets: string[]): (credential: string | null) => boolean {
+  const digests = secrets.map(digest);
+  return (credential) => {
+    if (credential === null || digests.length === 0) return false;
+    const d = digest(credential);
+    return digests.some((k) => timingSafeEqual(k, d));
+  };
+}
+
+export interface AdminQueuesOptions {
+  queues: Queue[];
+  /** Whether the request comes from an admin (admin API key, or ADMIN_TOKEN without keys). */
+  isAdmin(req: FastifyRequest): boolean;
+}
+
+export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesOptions): Promise<void> {
+  // Encapsulated: this hook guards the dashboard's routes only. It answers itself: bull-board's
+  // routes have their own error handler, which would turn a thrown problem into a 500.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!opts.isAdmin(req)) {
+      return sendProblem(req, reply, new HttpProblem(401, 'unauthorized', 'the queue dashboard needs an admin key (Bearer, or HTTP Basic with the key as password)', {
+        headers: { 'www-authenticate': 'Basic realm="sdsvc admin", charset="UTF-8"' },
+      }));
+    }
+  });
+  const adapter = new FastifyAdapter();
+  adapter.setBasePath(ADMIN_QUEUES_PATH);
+  createBullBoard({
+    queues: opts.queues.map((q) => new BullMQAdapter(q)),
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'sdsvc queues' } },
+  });
+  await app.register(adapter.registerPlugin(), { prefix: ADMIN_QUEUES_PATH });
+}
