@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '@sdsvc/config';
 import { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
+import { processRegistry } from '@sdsvc/metrics';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { createObjectStore } from '@sdsvc/storage';
 import { WebhookDispatcher } from '@sdsvc/webhooks';
@@ -34,6 +35,7 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
 
   const app = await buildApp({
     config, redis, store, queue, idempotency, objectStore, logger,
+    metricsRegistry: processRegistry(), // shared with the worker under ROLE=all: one /metrics shows both
     fetchImage: async (url) => (await fetchImage(url, {
       maxBytes: config.maxImageBytes, timeoutMs: config.imageFetchTimeoutMs, allowPrivate: config.allowPrivateUrls,
     })).body,
@@ -44,6 +46,8 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
   });
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, 'api listening');
+  logger.info({ playground: `${config.publicBaseUrl}/`, docs: `${config.publicBaseUrl}/docs` },
+    `playground: ${config.publicBaseUrl}/  API docs: ${config.publicBaseUrl}/docs`);
 
   return {
     app,
