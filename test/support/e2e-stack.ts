@@ -1,11 +1,10 @@
 // The production topology on one machine, for end-to-end tests: a private redis-server, a real
 // S3-protocol server, a signed-webhook receiver on loopback, the API process and worker
 // processes (each `scripts/node apps/api/src/main.ts` with its ROLE).
-import { freePort } from '@sdsvc/local-redis';
 import { startTestRedis, type TestRedis } from './redis.ts';
 import { startS3, type TestS3 } from './s3.ts';
 import { startService, waitForHttp, type ServiceProcess } from './service-process.ts';
-import { waitFor } from './wait-for.ts';
+import { waitFor, WaitAborted } from './wait-for.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** A valid Standard Webhooks secret (whsec_ + base64 of 32 bytes), for tests only. */
@@ -39,14 +38,13 @@ export interface E2eStack {
 }
 
 export async function startE2eStack(extraEnv: Record<string, string> = {}): Promise<E2eStack> {
-  const [redis, s3, hooks, port] = await Promise.all([startTestRedis(), startS3(), startWebhookReceiver(TEST_WEBHOOK_SECRET), freePort()]);
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const [redis, s3, hooks] = await Promise.all([startTestRedis(), startS3(), startWebhookReceiver(TEST_WEBHOOK_SECRET)]);
   const env: Record<string, string> = {
     ...s3.env,
     REDIS_URL: redis.url,
-    PORT: String(port),
+    // The API binds port 0 itself and logs the address it got (no probe-then-bind race).
+    PORT: '0',
     HOST: '127.0.0.1',
-    PUBLIC_BASE_URL: baseUrl,
     MODELS_DIR: './models',
     DEFAULT_MODEL: 'tiny-sd15',
     WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
@@ -57,6 +55,20 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     ...extraEnv,
   };
   const api = startService('api', env);
+  let baseUrl: string;
+  try {
+    const listening = await api.waitForLog((l) => l.msg === 'api listening', 'api listening', 90_000);
+    baseUrl = String(listening.address).replace('://localhost:', '://127.0.0.1:');
+  } catch (err) {
+    await api.stop();
+    await Promise.all([redis.stop(), s3.stop().catch(() => {}), hooks.close()]);
+    throw err;
+  }
+  env.PUBLIC_BASE_URL = baseUrl;
+  const apiGone = () => {
+    const status = api.exitStatus();
+    return status ? new WaitAborted(`the API process exited (${JSON.stringify(status)}):\n${api.tail(15)}`) : undefined;
+  };
   const workers: ServiceProcess[] = [];
   const stack: E2eStack = {
     redis, s3, hooks, api, baseUrl, env, workers,
@@ -85,7 +97,7 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
         return await waitFor(async () => {
           last = await stack.getJob(id);
           return pred(last) ? last : undefined;
-        }, { timeoutMs, intervalMs: 50, what: `job ${id} ${what}` });
+        }, { timeoutMs, intervalMs: 50, what: `job ${id} ${what}`, failFast: apiGone });
       } catch (err) {
         const logs = workers.map((w) => `--- worker ${w.child.pid} ---\n${w.tail(15)}`).join('\n');
         throw new Error(`${(err as Error).message}\nlast: ${JSON.stringify(last)}\n${logs}`);
@@ -97,7 +109,7 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     },
   };
   try {
-    await waitForHttp(`${baseUrl}/healthz`, 90_000);
+    await waitForHttp(`${baseUrl}/healthz`, 90_000, api);
   } catch (err) {
     await stack.stop();
     throw new Error(`${(err as Error).message}\n--- api log ---\n${api.tail()}`);

@@ -2,9 +2,10 @@
 // pino JSON log lines for assertions and diagnostics, and stops it with a real signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait-for.ts';
+import { waitFor, WaitAborted } from './wait-for.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STEP_DELAY_HOOK = fileURLToPath(new URL('./step-delay-hook.ts', import.meta.url));
 
 export interface ServiceProcess {
   role: string;
@@ -17,10 +18,15 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last lines, for failure messages. */
   tail(n?: number): string;
+  /** Set once the process has exited (code/signal), else null. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | null;
 }
 
 export function startService(role: 'api' | 'worker' | 'all', env: Record<string, string>): ServiceProcess {
-  const child = spawn(`${ROOT}scripts/node`, ['apps/api/src/main.ts'], {
+  // The step-delay hook is preloaded on the command line (worker threads inherit execArgv); not via
+  // NODE_OPTIONS, which scripts/node's own version probe would also run.
+  const nodeArgs = env.SDSVC_TEST_STEP_DELAY_MS ? [`--import=${STEP_DELAY_HOOK}`] : [];
+  const child = spawn(`${ROOT}scripts/node`, [...nodeArgs, 'apps/api/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, ROLE: role },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,8 +47,9 @@ export function startService(role: 'api' | 'worker' | 'all', env: Record<string,
       while ((nl = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, nl)); buf = buf.slice(nl + 1); }
     });
   }
+  let exitStatus: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => { exitStatus = { code, signal }; resolve(exitStatus); });
   });
   const svc: ServiceProcess = {
     role,
@@ -50,15 +57,16 @@ export function startService(role: 'api' | 'worker' | 'all', env: Record<string,
     logs,
     exited,
     tail: (n = 30) => raw.slice(-n).join('\n'),
+    exitStatus: () => exitStatus,
     async waitForLog(match, what, timeoutMs = 60_000) {
-      let exitedEarly = false;
-      void exited.then(() => { exitedEarly = true; });
-      return await waitFor(() => {
-        const hit = logs.find(match);
-        if (hit) return hit;
-        if (exitedEarly) throw new Error(`${role} process exited before ${what}:\n${svc.tail()}`);
-        return undefined;
-      }, { timeoutMs, what: `${role}: ${what}` }).catch((err: Error) => {
+      // A process that exited cannot log any more: fail at once (with its log tail), not at the timeout.
+      return await waitFor(() => logs.find(match), {
+        timeoutMs,
+        what: `${role}: ${what}`,
+        failFast: () => (exitStatus && !logs.some(match)
+          ? new WaitAborted(`${role} process exited (${JSON.stringify(exitStatus)}) before ${what}`)
+          : undefined),
+      }).catch((err: Error) => {
         throw new Error(`${err.message}\n--- ${role} log tail ---\n${svc.tail()}`);
       });
     },
@@ -70,7 +78,29 @@ export function startService(role: 'api' | 'worker' | 'all', env: Record<string,
   return svc;
 }
 
-/** Waits until the API answers GET /healthz. */
-export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(async () => (await fetch(url)).ok, { timeoutMs, intervalMs: 100, what: `GET ${url}` });
+/** Waits until the API answers GET /healthz; fails at once when `server` has exited. */
+export async function waitForHttp(url: string, timeoutMs = 60_000, server?: ServiceProcess): Promise<void> {
+  await waitFor(async () => (await fetch(url)).ok, {
+    timeoutMs, intervalMs: 100, what: `GET ${url}`,
+    failFast: () => {
+      const status = server?.exitStatus();
+      return status ? new WaitAborted(`${server!.role} process exited (${JSON.stringify(status)}) before answering ${url}`) : undefined;
+    },
+  });
+}
+
+/**
+ * Environment for a service process whose engine thread holds every UNet evaluation for at least
+ * `ms` (test/support/step-delay-hook.ts, which startService preloads with --import when
+ * SDSVC_TEST_STEP_DELAY_MS is set): makes "a step is longer than X" true by construction instead
+ * of depending on the machine's speed. The hook also logs one `test hook: unet run` line (with
+ * the latents' dims) per evaluation.
+ */
+export function slowStepsEnv(ms: number): Record<string, string> {
+  return { SDSVC_TEST_STEP_DELAY_MS: String(ms) };
+}
+
+/** `test hook: unet run` lines of a process started with slowStepsEnv, in the order they ran. */
+export function unetRuns(svc: ServiceProcess): Array<{ dims: number[]; at: number; ms: number }> {
+  return svc.logs.filter((l) => l.msg === 'test hook: unet run') as unknown as Array<{ dims: number[]; at: number; ms: number }>;
 }

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { pngBase64, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -24,6 +25,23 @@ function multipart(fields: Record<string, string>, files: Record<string, Buffer>
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/** Job records and BullMQ entries in the harness's Redis. */
+async function countJobs(): Promise<{ records: number; queued: number }> {
+  const keys = await h.redis.keys('t:job:*');
+  const records = keys.filter((k) => /^t:job:[^:]+$/.test(k)).length;
+  const counts = await h.queue.queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+  return { records, queued: Object.values(counts).reduce((a, b) => a + b, 0) };
+}
+
+/** The id of the job a pending request submitted, once it is in BullMQ's wait list. */
+async function queuedJobWithPrompt(prompt: string): Promise<string> {
+  return await waitFor(async () => {
+    const jobs = await h.queue.queue.getJobs(['wait', 'prioritized']);
+    const recs = await Promise.all(jobs.map((j) => h.store.get(j.id!)));
+    return recs.find((r) => r?.params.prompt_raw === prompt)?.id;
+  }, { what: `queued job "${prompt}"`, timeoutMs: 10_000 });
 }
 
 describe('jobs', () => {
@@ -89,16 +107,38 @@ describe('jobs', () => {
   test('Idempotency-Key: same body → same job (no second job); other body → 409', async () => {
     const headers = { 'idempotency-key': 'key-1' };
     const a = await submit({ prompt: 'same', seed: 1 }, headers);
-    const b = await submit({ seed: 1, prompt: 'same' }, headers);
     assert.equal(a.statusCode, 202);
+    const before = await countJobs();
+    const b = await submit({ seed: 1, prompt: 'same' }, headers);
     assert.equal(b.statusCode, 202);
     assert.equal(b.json().id, a.json().id);
     assert.equal(b.headers['idempotent-replayed'], 'true');
     const c = await submit({ prompt: 'different', seed: 1 }, headers);
     assert.equal(c.statusCode, 409);
     assert.equal(c.json().code, 'idempotency_conflict');
-    const jobs = await h.queue.queue.getJobs(['wait']);
-    assert.equal(jobs.filter((j) => j.id === a.json().id).length, 1);
+    // Neither the replay nor the conflict wrote a record or a queue entry (under any id).
+    assert.deepEqual(await countJobs(), before);
+  });
+
+  test('Idempotency-Key with multipart: the file bytes are part of the body hash', async () => {
+    const red = Buffer.from(await pngBase64(32, 32), 'base64');
+    const blue = Buffer.from(await pngBase64(32, 32, { r: 0, g: 0, b: 200 }), 'base64');
+    const send = (file: Buffer) => {
+      const { payload, headers } = multipart({ type: 'img2img', prompt: 'a cat', seed: '1' }, { init_image: file });
+      return h.app.inject({ method: 'POST', url: '/v1/jobs', payload, headers: { ...headers, 'idempotency-key': 'mp-1' } });
+    };
+    const first = await send(red);
+    assert.equal(first.statusCode, 202, first.body);
+    const before = await countJobs();
+    const replay = await send(red);
+    assert.equal(replay.statusCode, 202);
+    assert.equal(replay.json().id, first.json().id);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    // Same text parts, another image: a different body.
+    const other = await send(blue);
+    assert.equal(other.statusCode, 409, other.body);
+    assert.equal(other.json().code, 'idempotency_conflict');
+    assert.deepEqual(await countJobs(), before);
   });
 
   test('cancel a queued job → canceled and removed from the queue', async () => {
@@ -127,6 +167,16 @@ describe('jobs', () => {
     assert.equal((await h.app.inject({ url: '/v1/jobs/nope' })).json().code, 'job_not_found');
   });
 
+  test('Prefer: wait above 60 s is capped at 60 (Preference-Applied says so)', async () => {
+    const pending = submit({ prompt: 'capped wait' }, { prefer: 'wait=600' });
+    const id = await queuedJobWithPrompt('capped wait');
+    await h.store.markRunning(id, { total: 2, attempt: 1 });
+    await h.store.markFailed(id, { code: 'model_error', message: 'ended by the test' });
+    const res = await pending;
+    assert.equal(res.headers['preference-applied'], 'wait=60');
+    assert.equal(res.json().status, 'failed');
+  });
+
   test('Prefer: wait=1 answers with the job still queued when nothing runs it', async () => {
     const res = await submit({ prompt: 'wait' }, { prefer: 'wait=1' });
     assert.equal(res.statusCode, 202);
@@ -137,13 +187,7 @@ describe('jobs', () => {
   test('Prefer: wait returns as soon as the job ends; result URLs are signed file URLs that the API serves', async () => {
     const pending = submit({ prompt: 'finish me' }, { prefer: 'wait=30' });
     // Act as the worker: pick the job up from BullMQ's wait list and finish it.
-    let id: string | undefined;
-    while (!id) {
-      const jobs = await h.queue.queue.getJobs(['wait']);
-      const recs = await Promise.all(jobs.map((j) => h.store.get(j.id!)));
-      id = recs.find((r) => r?.params.prompt_raw === 'finish me')?.id;
-      if (!id) await new Promise((r) => setTimeout(r, 20));
-    }
+    const id = await queuedJobWithPrompt('finish me');
     const png = Buffer.from(png64, 'base64');
     await h.objects.put(`${id}/0.png`, png, 'image/png');
     await h.store.markRunning(id, { total: 2, attempt: 1 });

@@ -27,3 +27,33 @@ test('jobs keep our id, small data and bounded retries; position counts from the
   assert.equal(await queue.remove('a1'), true);
   assert.deepEqual([await queue.position('a2'), await queue.position('a1')], [0, null]);
 });
+
+test('a failed attempt is retried after the exponential backoff: 2 s, then 4 s (read from BullMQ, not the clock)', async () => {
+  const { Worker } = await import('bullmq');
+  const q = new GenerateQueue({ url: server.url }, { prefix: 'backoff', attempts: 3 });
+  const seen: number[] = [];
+  let failedOnce!: () => void;
+  let failed = new Promise<void>((r) => { failedOnce = r; });
+  const worker = new Worker(q.queue.name, async (job) => { seen.push(job.attemptsMade); throw new Error('storage down'); }, {
+    connection: { url: server.url }, prefix: 'backoff:bull', autorun: true,
+  });
+  worker.on('failed', () => failedOnce());
+  try {
+    await q.add('b1', { jobId: 'b1', model: 'tiny-sd15' });
+    for (const expected of [2000, 4000]) {
+      await failed;
+      failed = new Promise<void>((r) => { failedOnce = r; });
+      const job = (await q.queue.getJob('b1'))!;
+      assert.equal(await job.getState(), 'delayed', 'waiting for its retry');
+      assert.equal(job.delay, expected, `backoff before attempt ${job.attemptsMade + 1}`);
+      await job.promote(); // run the retry now instead of waiting for it
+    }
+    await failed;
+    const job = (await q.queue.getJob('b1'))!;
+    assert.equal(await job.getState(), 'failed', 'no attempt after the last');
+    assert.deepEqual(seen, [0, 1, 2]);
+  } finally {
+    await worker.close();
+    await q.close();
+  }
+});

@@ -35,12 +35,10 @@ describe('JobStore', () => {
   test('lifecycle publishes started, progress and succeeded with increasing seq', async () => {
     await store.create(newRecord('j2'));
     const events: JobEvent[] = [];
-    const done = new Promise<void>((resolve) => {
-      void store.subscribe('j2', (e) => { events.push(e); if (e.type === 'succeeded') resolve(); }).then((u) => { unsubscribe = u; });
-    });
-    let unsubscribe: (() => Promise<void>) | undefined;
-    await new Promise((r) => setImmediate(r));
-    while (!unsubscribe) await new Promise((r) => setTimeout(r, 5));
+    let succeeded!: () => void;
+    const done = new Promise<void>((resolve) => { succeeded = resolve; });
+    // subscribe() resolves once Redis confirmed the subscription: nothing published later is lost.
+    const unsubscribe = await store.subscribe('j2', (e) => { events.push(e); if (e.type === 'succeeded') succeeded(); });
     assert.equal(await store.markRunning('j2', { total: 4, attempt: 1 }), true);
     for (let s = 1; s <= 4; s++) await store.setProgress('j2', s, 4);
     const image = { key: 'p/j2/0.png', width: 64, height: 64, seed: 42, content_type: 'image/png', bytes: 10 };
@@ -69,10 +67,13 @@ describe('JobStore', () => {
 
     await store.create(newRecord('j4'));
     await store.markRunning('j4', { total: 4, attempt: 1 });
-    const heard = new Promise<string>((resolve) => { void store.onCancelRequested(resolve); });
-    await new Promise((r) => setTimeout(r, 20));
+    let heardId!: (id: string) => void;
+    const heard = new Promise<string>((resolve) => { heardId = resolve; });
+    // Awaiting onCancelRequested means the subscription is live before the cancel is published.
+    const stopListening = await store.onCancelRequested((id) => heardId(id));
     assert.equal(await store.requestCancel('j4'), 'cancel_requested');
     assert.equal(await heard, 'j4');
+    await stopListening();
     assert.equal(await store.isCancelRequested('j4'), true);
     assert.equal((await store.get('j4'))?.status, 'running');
     // a retry of a cancel-requested job must not start it again
@@ -104,6 +105,28 @@ describe('JobStore', () => {
     const res = await buildJobResource((await store.get('j6'))!, { urlFor: async (k) => k, queuePosition: 3 });
     assert.deepEqual(res.webhook?.attempts.map((a) => a.status), [503, 200]);
     assert.equal(res.queue_position, 3);
+  });
+
+  test('records expire 7 days after their last change (TTL set, and renewed by every change)', async () => {
+    const week = 7 * 24 * 3600;
+    await store.create(newRecord('j7', { webhook: { url: 'https://x.test/h', events: ['job.succeeded'] } }));
+    const ttl = () => redis.ttl('test:job:j7');
+    assert.ok((await ttl()) > week - 60 && (await ttl()) <= week, `TTL after create: ${await ttl()}`);
+    // Shorten it by hand: the next change must set the full week again.
+    await redis.expire('test:job:j7', 100);
+    await store.markRunning('j7', { total: 4, attempt: 1 });
+    assert.ok((await ttl()) > week - 60, `TTL after markRunning: ${await ttl()}`);
+    await redis.expire('test:job:j7', 100);
+    await store.setProgress('j7', 1, 4);
+    assert.ok((await ttl()) > week - 60, `TTL after setProgress: ${await ttl()}`);
+    await store.addWebhookAttempt('j7', { webhook_id: 'msg_7', event: 'job.succeeded', attempt: 1, at: new Date().toISOString(), status: 200, ok: true });
+    const attemptsTtl = await redis.ttl('test:job:j7:webhook-attempts');
+    assert.ok(attemptsTtl > week - 60 && attemptsTtl <= week, `webhook attempts TTL ${attemptsTtl}`);
+    await redis.expire('test:job:j7', 100);
+    await store.markSucceeded('j7', { images: [] });
+    assert.ok((await ttl()) > week - 60, `TTL after markSucceeded: ${await ttl()}`);
+    // No key of the store lives forever.
+    for (const key of await redis.keys('test:job:*')) assert.notEqual(await redis.ttl(key), -1, `${key} has no TTL`);
   });
 });
 

@@ -1,5 +1,5 @@
-// Starts a private redis-server on a free loopback port: used by tests and by `npm start` when no
-// Redis answers. Never touches a shared Redis.
+// Starts a private redis-server on a free loopback port: used by tests and by `npm start` when
+// REDIS_URL is unset. Never touches a shared Redis: readiness is checked against the child's pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
@@ -46,39 +46,83 @@ export async function isListening(host: string, port: number, timeoutMs = 500): 
   });
 }
 
+/** process_id from `INFO server` of the Redis at host:port, or null when it does not answer as Redis. */
+export async function redisProcessId(host: string, port: number, timeoutMs = 500): Promise<number | null> {
+  return await new Promise((resolve) => {
+    const sock = connect({ host, port });
+    let reply = '';
+    const done = (pid: number | null) => { sock.destroy(); resolve(pid); };
+    sock.setTimeout(timeoutMs, () => done(null));
+    sock.once('error', () => done(null));
+    sock.once('connect', () => sock.write('INFO server\r\n'));
+    sock.on('data', (d: Buffer) => {
+      reply += d.toString();
+      const m = /process_id:(\d+)/.exec(reply);
+      if (m) done(Number(m[1]));
+      else if (reply.startsWith('-')) done(null); // an error reply (e.g. NOAUTH): not ours
+    });
+  });
+}
+
+const ADDRESS_IN_USE = /address already in use|EADDRINUSE/i;
+
 export async function startLocalRedis(opts: LocalRedisOptions = {}): Promise<LocalRedis> {
-  const port = opts.port ?? (await freePort());
+  // freePort() only finds a port that was free a moment ago: another process may bind it before
+  // redis-server does (redis-server cannot bind port 0). Retry with a fresh port when that happens.
+  const attempts = opts.port === undefined ? 5 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts, opts.port ?? (await freePort()));
+    } catch (err) {
+      if (attempt >= attempts || !ADDRESS_IN_USE.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: LocalRedisOptions, port: number): Promise<LocalRedis> {
   const tempDir = opts.dir ? undefined : await mkdtemp(join(tmpdir(), 'sdsvc-redis-'));
   const dir = opts.dir ?? tempDir!;
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
     '--appendonly', opts.appendOnly ? 'yes' : 'no', '--daemonize', 'no', '--loglevel', 'warning',
   ];
-  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  // redis-server logs to stdout (bind errors included): keep both streams for error messages.
+  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (d: Buffer) => { output = (output + d.toString()).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(new Error(`cannot start redis-server: ${err.message}. Install Redis or set REDIS_URL.`)));
-    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}: ${stderr.trim()}`)));
+    child.once('exit', (code) => { exited = true; reject(new Error(`redis-server exited with code ${code}: ${output.trim()}`)); });
   });
+  spawnError.catch(() => {});
+  // Ready means *our* process answers on the port: INFO's process_id is the child's pid (not some
+  // other server that took the port first).
   const ready = (async () => {
-    for (let i = 0; i < 200; i++) {
-      if (await isListening('127.0.0.1', port, 200)) return;
+    for (let i = 0; i < 400 && !exited; i++) {
+      if ((await redisProcessId('127.0.0.1', port, 200)) === child.pid) return;
       await new Promise((r) => setTimeout(r, 25));
     }
-    throw new Error(`redis-server did not listen on port ${port}: ${stderr.trim()}`);
+    if (!exited) throw new Error(`redis-server (pid ${child.pid}) did not answer on port ${port}: ${output.trim()}`);
   })();
-  await Promise.race([ready, spawnError]);
-  spawnError.catch(() => {});
+  try {
+    await Promise.race([ready, spawnError]);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     process: child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
+        const exitedP = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        await exited;
+        await exitedP;
       }
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
