@@ -2,7 +2,8 @@
  * Creating ONNX Runtime sessions: execution providers with a logged fallback to CPU, full graph
  * optimisation, one intra-op thread per core, the CPU memory arena switchable. External weights
  * (model.onnx_data or whatever name the graph references) are resolved by ORT relative to the
- * model path, so the path is passed as a file name, never as bytes.
+ * model path, so the path is passed as a file name; only LoRA-merged copies come as bytes, with
+ * their external data files in memory.
  */
 import { availableParallelism } from 'node:os';
 import { access } from 'node:fs/promises';
@@ -43,8 +44,17 @@ function sessionOptions(cfg: SessionConfig, ep: ExecutionProviderName): ort.Infe
   };
 }
 
-/** Opens `file` with the first provider that works; a provider that fails is logged and skipped. */
-export async function createSession(file: string, cfg: SessionConfig = {}): Promise<LoadedSession> {
+/** In-memory graph bytes (a LoRA-merged copy of `file`) with its external data files, if any. */
+export interface GraphBytes {
+  model: Uint8Array;
+  externalData?: Array<{ path: string; data: Uint8Array }>;
+}
+
+/**
+ * Opens `file` with the first provider that works; a provider that fails is logged and skipped.
+ * With `bytes`, the session is created from those (a patched copy of `file`) instead.
+ */
+export async function createSession(file: string, cfg: SessionConfig = {}, bytes?: GraphBytes): Promise<LoadedSession> {
   try {
     await access(file);
   } catch {
@@ -57,7 +67,9 @@ export async function createSession(file: string, cfg: SessionConfig = {}): Prom
   for (const ep of wanted) {
     if (unavailable.has(ep)) continue;
     try {
-      const session = await ort.InferenceSession.create(file, sessionOptions(cfg, ep));
+      const session = bytes
+        ? await ort.InferenceSession.create(bytes.model, { ...sessionOptions(cfg, ep), ...(bytes.externalData?.length ? { externalData: bytes.externalData } : {}) })
+        : await ort.InferenceSession.create(file, sessionOptions(cfg, ep));
       return { session, provider: ep, file };
     } catch (err) {
       lastError = err;

@@ -32,9 +32,19 @@ export interface GenerateRequest {
   /** Image i uses seed + i with its own generator. */
   seed: number;
   numImages: number;
+  /** LoRAs merged into the text encoder and UNet for this job (applied by the engine thread; see EngineLora). */
+  loras?: EngineLora[];
   strength?: number;
   initImage?: RgbImage;
   maskImage?: MaskImage;
+}
+
+/** One LoRA of a job: the file (already resolved below LORA_DIR), its sha256 (the cache key) and scale. */
+export interface EngineLora {
+  name: string;
+  file: string;
+  sha256: string;
+  scale: number;
 }
 
 export interface GenerateResult {

@@ -10,6 +10,8 @@ export interface EngineThreadOptions {
   /** Warm each pipeline when it is first loaded (default true). */
   warmup?: boolean;
   rngKernel?: 'avx2' | 'default';
+  /** LoRA-merged pipelines kept (least recently used released first; default 2). */
+  loraPipelinesMax?: number;
 }
 
 export type ToEngine =
