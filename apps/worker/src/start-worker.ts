@@ -10,6 +10,7 @@ import { startCancelWatcher } from './cancel-watcher.ts';
 import { createGenerateWorker } from './generate-worker.ts';
 import { runGenerateJob, ShutdownRequested } from './run-job.ts';
 import { createWebhookNotifier, type JobNotifier } from './webhook-notifier.ts';
+import { attachWorkerMetrics } from './metrics/worker-telemetry.ts';
 
 export interface StartWorkerOptions {
   config: Config;
@@ -52,6 +53,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     enableCpuMemArena: config.ortCpuMemArena,
     log: (message: string) => logger.info({ component: 'engine' }, message),
   }));
+  attachWorkerMetrics({ store, engine, config, logger }); // job, step and model-load metrics (metrics/)
   if (!opts.engine) {
     owned.unshift(() => engine.close());
     // Load and warm the default model now, so the first job does not pay for it.

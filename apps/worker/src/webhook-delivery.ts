@@ -5,6 +5,7 @@ import type { Config } from '@sdsvc/config';
 import { JobStore } from '@sdsvc/jobs';
 import { withJobId, type Logger } from '@sdsvc/logging';
 import { messageIdFor, startWebhookWorker } from '@sdsvc/webhooks';
+import { countWebhookAttempt } from './metrics/webhook-telemetry.ts';
 
 export interface RunningWebhookDelivery { close(): Promise<void> }
 
@@ -26,6 +27,7 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
     allowPrivate: config.allowPrivateUrls,
     onAttempt: async (jobId, a) => {
       const ok = a.status !== null && a.status >= 200 && a.status < 300;
+      countWebhookAttempt(a.event, a.status);
       withJobId(logger, jobId).info({ event: a.event, attempt: a.attempt, status: a.status, error: a.error ?? undefined }, 'webhook attempt');
       await store.addWebhookAttempt(jobId, {
         webhook_id: messageIdFor(jobId, a.event), event: a.event, attempt: a.attempt, at: a.at, status: a.status, ok,

@@ -1,0 +1,49 @@
+// Engine metrics, taken at the EngineHost's public surface: denoising step time (the interval
+// between two step reports of one job), model load time (a preload, or a model's first job up to
+// its first step), the models this worker holds and the execution provider configured.
+import type { EngineHost } from '@sdsvc/engine';
+import type { WorkerMetrics } from '@sdsvc/metrics';
+
+const instrumented = new WeakSet<EngineHost>();
+
+export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics, opts: { executionProviders: readonly string[] }): void {
+  if (instrumented.has(engine)) return; // an engine shared by two workers is counted once
+  instrumented.add(engine);
+  // The first provider configured is the one the engine uses unless it fails to start (then the
+  // engine logs the fallback once).
+  const provider = opts.executionProviders[0] ?? 'cpu';
+  metrics.executionProvider.set({ provider }, 1);
+
+  const resident = new Set<string>();
+  const loaded = (model: string, startedAt: number) => {
+    if (resident.has(model)) return;
+    resident.add(model);
+    metrics.modelLoad.observe({ model }, (performance.now() - startedAt) / 1000);
+    metrics.residentModels.set({ model }, 1);
+  };
+
+  const preload = engine.preload.bind(engine);
+  engine.preload = async (model) => {
+    const t0 = performance.now();
+    await preload(model);
+    loaded(model, t0);
+  };
+
+  const generate = engine.generate.bind(engine);
+  engine.generate = (model, request, options = {}) => {
+    const t0 = performance.now();
+    const cold = !resident.has(model);
+    let last: number | undefined;
+    const onStep = (step: number, total: number) => {
+      const now = performance.now();
+      if (last === undefined) {
+        if (cold) loaded(model, t0); // a model loaded by its first job: load + warm-up + first step
+      } else {
+        metrics.denoiseStep.observe({ model }, (now - last) / 1000);
+      }
+      last = now;
+      options.onStep?.(step, total);
+    };
+    return generate(model, request, { ...options, onStep });
+  };
+}
