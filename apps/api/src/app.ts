@@ -6,6 +6,8 @@ import { JobService, ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.ts';
+import { underPressurePlugin } from './plugins/under-pressure.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { genRequestId, requestIdPlugin } from './plugins/request-id.ts';
 import { httpMetricsPlugin } from './plugins/http-metrics.ts';
@@ -19,6 +21,11 @@ import { modelsRoutes } from './routes/models.ts';
 
 export type { AppDeps } from './deps.ts';
 
+/** Receiving a whole request (headers + body) may take this long: slow senders cannot hold sockets. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+/** Socket inactivity limit: above Prefer: wait's 60 s of silence; SSE streams write every 15 s. */
+export const CONNECTION_TIMEOUT_MS = 90_000;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one.
@@ -27,6 +34,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: deps.config.maxBodyBytes,
     return503OnClosing: true,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
   });
   const catalog = new ModelCatalog(deps.config.modelsDir, {
     onProblem: (p) => deps.logger.warn({ model: p.id, dir: p.dir, kind: p.kind, reason: p.message }, `model "${p.id}" skipped: ${p.message}`),
@@ -43,7 +52,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(requestIdPlugin);
   await app.register(httpMetricsPlugin, { registry: deps.metricsRegistry });
-  await app.register(authPlugin, { apiKeys: deps.config.apiKeys });
+  await app.register(underPressurePlugin, deps.underPressure ?? {});
+  await app.register(authPlugin, { apiKeys: deps.config.apiKeys, adminApiKeys: deps.config.adminApiKeys, apiKeysFile: deps.config.apiKeysFile });
+  await app.register(rateLimitPlugin, {
+    redis: deps.redis, prefix: deps.store.prefix, perMinute: deps.config.rateLimitPerMinute ?? 0, windowMs: deps.rateLimitWindowMs,
+  });
   await app.register(healthRoutes, { deps });
   await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
   await app.register(jobsCreateRoutes, { jobs, view });

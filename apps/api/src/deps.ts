@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
+import type { UnderPressureOptions } from './plugins/under-pressure.ts';
 import type { Registry } from '@sdsvc/metrics';
 import type { ObjectStore } from '@sdsvc/storage';
 import type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission';
@@ -13,7 +14,10 @@ export type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission'
 export type ApiConfig = Pick<Config,
   'apiKeys' | 'maxBodyBytes' | 'maxImageBytes' | 'maxImagePixels' | 'imageFetchTimeoutMs' | 'allowPrivateUrls'
   | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl' | 'promptBlocklistFile' | 'safetyExemptKeys'>
-  & Partial<Pick<Config, 'metricsToken' | 'adminToken'>>;
+  & Partial<Pick<Config, 'metricsToken' | 'adminToken'>>
+  // Security (plugins/auth.ts, rate-limit.ts; limits in @sdsvc/submission): absent = off / defaults.
+  & Partial<Pick<Config, 'apiKeysFile' | 'adminApiKeys' | 'rateLimitPerMinute' | 'maxActiveJobsPerKey'
+    | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits'>>;
 
 export interface AppDeps {
   config: ApiConfig;
@@ -33,4 +37,8 @@ export interface AppDeps {
   metricsRegistry?: Registry;
   /** Readiness probe timeout (default 2 s). */
   readyTimeoutMs?: number;
+  /** RATE_LIMIT_PER_MINUTE's window (default 60 s; tests shorten it). */
+  rateLimitWindowMs?: number;
+  /** Overload thresholds (plugins/under-pressure.ts defaults when absent). */
+  underPressure?: UnderPressureOptions;
 }

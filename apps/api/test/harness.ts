@@ -12,7 +12,7 @@ import { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
-import { FileObjectStore } from '@sdsvc/storage';
+import { FileObjectStore, type ObjectStore } from '@sdsvc/storage';
 import { buildApp } from '../src/app.ts';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
@@ -28,7 +28,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  logger?: Logger;
+  /** The app's object store instead of the temporary file store (which `objects` still is). */
+  objectStore?: ObjectStore;
+  /** /readyz timeout per dependency; null = the app's default (2 s). Default 500 ms. */
+  readyTimeoutMs?: number | null;
+}
+
+export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
   const redisServer = await startTestRedis();
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-api-test-'));
   const config = loadConfig({
@@ -42,12 +50,12 @@ export async function startHarness(env: Record<string, string> = {}, opts: { log
   const queue = new GenerateQueue(redis, { prefix: 't' });
   const objects = await FileObjectStore.open({ root: dir, publicBaseUrl: config.publicBaseUrl, secret: config.fileUrlSecret });
   const app = await buildApp({
-    config, redis, store, queue, objectStore: objects, idempotency: new IdempotencyStore(redis, { prefix: 't' }),
+    config, redis, store, queue, objectStore: opts.objectStore ?? objects, idempotency: new IdempotencyStore(redis, { prefix: 't' }),
     logger: opts.logger ?? createLogger({ level: 'silent' }),
     fetchImage: async (url) => (await fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: 2000, allowPrivate: config.allowPrivateUrls })).body,
     checkWebhookUrl: async (url) => { await assertPublicUrl(url, { allowPrivate: config.allowPrivateUrls }); },
     sseHeartbeatMs: 200,
-    readyTimeoutMs: 500,
+    ...(opts.readyTimeoutMs === null ? {} : { readyTimeoutMs: opts.readyTimeoutMs ?? 500 }),
   });
   await app.ready();
   return {

@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { readPngText } from '@sdsvc/images';
+import { CreateJobRequest } from '@sdsvc/contracts';
+import { DEFAULTS as API_DEFAULTS } from '@sdsvc/submission';
 import { DEFAULTS, parseCliArgs, USAGE } from '../src/cli-args.ts';
 
 const run = promisify(execFile);
@@ -44,21 +46,27 @@ test('txt2img: several images, seeds seed+i, each reproducible alone', async (t)
 });
 
 test('defaults are the API\'s: A1111 prompt syntax, strength 0.75 (img2img) / 1 (inpaint), mask blur 4', () => {
+  // The API's own defaults, not literals: the contract schema's (steps, guidance, images) and the
+  // submission service's (strengths, mask blur, resize mode). A change on either side fails here.
+  const api = CreateJobRequest.parse({ prompt: 'p' });
   const base = ['--model', 'm', '--prompt', 'p', '--out', 'o.png'];
   const txt = parseCliArgs(base, '/tmp');
-  assert.equal(txt.promptSyntax, 'a1111');
+  assert.equal(txt.promptSyntax, 'a1111', 'the API always applies the A1111 prompt language');
   assert.equal(txt.strength, undefined);
-  assert.equal(txt.maskBlur, 4);
-  assert.equal(txt.resizeMode, 'resize');
-  assert.equal(txt.overlay, true);
-  assert.deepEqual([txt.steps, txt.guidanceScale, txt.numImages], [20, 7.5, 1]);
-  assert.equal(parseCliArgs([...base, '--init-image', 'i.png'], '/tmp').strength, 0.75);
-  assert.equal(parseCliArgs([...base, '--init-image', 'i.png', '--mask-image', 'm.png'], '/tmp').strength, 1);
+  assert.equal(txt.maskBlur, API_DEFAULTS.maskBlur);
+  assert.equal(txt.resizeMode, API_DEFAULTS.resizeMode);
+  assert.equal(txt.overlay, true, 'the API pastes the original back unless overlay is false');
+  assert.deepEqual([txt.steps, txt.guidanceScale, txt.numImages], [api.steps, api.guidance_scale, api.num_images]);
+  assert.equal(parseCliArgs([...base, '--init-image', 'i.png'], '/tmp').strength, API_DEFAULTS.img2imgStrength);
+  assert.equal(parseCliArgs([...base, '--init-image', 'i.png', '--mask-image', 'm.png'], '/tmp').strength, API_DEFAULTS.inpaintStrength);
   assert.equal(parseCliArgs([...base, '--init-image', 'i.png', '--strength', '0.3'], '/tmp').strength, 0.3);
   assert.equal(parseCliArgs([...base, '--mask-blur', '0'], '/tmp').maskBlur, 0);
   assert.equal(parseCliArgs([...base, '--prompt-syntax', 'plain'], '/tmp').promptSyntax, 'plain');
-  assert.deepEqual([DEFAULTS.promptSyntax, DEFAULTS.img2imgStrength, DEFAULTS.inpaintStrength, DEFAULTS.maskBlur], ['a1111', 0.75, 1, 4]);
-  for (const text of [/--prompt-syntax a1111\|plain\s+a1111 \(default/, /plain: diffusers' exact/, /default 0\.75 \(img2img\), 1 \(inpaint\)/, /--mask-blur N\s+default 4/]) {
+  assert.deepEqual(
+    [DEFAULTS.steps, DEFAULTS.guidanceScale, DEFAULTS.numImages, DEFAULTS.img2imgStrength, DEFAULTS.inpaintStrength, DEFAULTS.maskBlur, DEFAULTS.resizeMode],
+    [api.steps, api.guidance_scale, api.num_images, API_DEFAULTS.img2imgStrength, API_DEFAULTS.inpaintStrength, API_DEFAULTS.maskBlur, API_DEFAULTS.resizeMode],
+  );
+  for (const text of [/--prompt-syntax a1111\|plain\s+a1111 \(default/, /plain: diffusers' exact/, new RegExp(`default ${API_DEFAULTS.img2imgStrength} \\(img2img\\), ${API_DEFAULTS.inpaintStrength} \\(inpaint\\)`), new RegExp(`--mask-blur N\\s+default ${API_DEFAULTS.maskBlur}`)]) {
     assert.match(USAGE, text);
   }
 });

@@ -7,4 +7,5 @@ export type { VariableDoc } from './variables.ts';
 export { parseStorageUrl } from './storage-url.ts';
 export type { StorageLocation } from './storage-url.ts';
 export { checkWebhookSecret } from './webhook-secret.ts';
+export type { CostLimitOverrides } from './model-limits.ts';
 export { parseBoolean, parseDuration, parseBytes } from './parsers.ts';

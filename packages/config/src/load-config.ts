@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parseStorageUrl, type StorageLocation } from './storage-url.ts';
 import { EXECUTION_PROVIDERS, LOG_LEVELS, ROLES, VARIABLE_SPECS } from './variables.ts';
+import type { CostLimitOverrides } from './model-limits.ts';
 
 export type Role = (typeof ROLES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,14 +27,30 @@ export interface Config {
   /** Absolute. */
   modelsDir: string;
   defaultModel: string;
+  /** LORA_DIR, absolute. */
+  loraDir: string;
+  maxLorasPerJob: number;
   /** Undefined: webhooks disabled, submissions asking for one get 400 webhooks_not_configured. */
   webhookSecret: string | undefined;
   /** Milliseconds to wait before attempt i (index 0 = first attempt). */
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
   allowPrivateUrls: boolean;
-  /** Empty: no authentication. */
+  /** Empty (and no apiKeysFile / adminApiKeys): no authentication. */
   apiKeys: string[];
+  /** API_KEYS_FILE, resolved: `name:sha256hex` lines, re-read on SIGHUP. */
+  apiKeysFile: string | undefined;
+  adminApiKeys: string[];
+  /** Submissions per key per minute; 0 = unlimited. */
+  rateLimitPerMinute: number;
+  /** Queued + running jobs per key; 0 = unlimited. */
+  maxActiveJobsPerKey: number;
+  /** Undefined: 4 × the model's native pixel count. */
+  maxOutputPixels: number | undefined;
+  maxSteps: number;
+  maxNumImages: number;
+  /** MODEL_LIMITS: per-model overrides by model id. */
+  modelLimits: Record<string, CostLimitOverrides>;
   /** PROMPT_BLOCKLIST_FILE, resolved. */
   promptBlocklistFile: string | undefined;
   /** SAFETY_CHECKER_MODEL, resolved. */
@@ -90,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     const given = env[spec.name];
     // Empty counts as unset: compose's `${VAR:-}` and shell exports often leave empty strings.
     const raw = given !== undefined && given.trim() !== '' ? given
-      : spec.name === 'API_KEYS' ? '' : spec.default;
+      : spec.name === 'API_KEYS' || spec.name === 'ADMIN_API_KEYS' ? '' : spec.default;
     if (raw === undefined || raw.includes('$PORT')) continue; // unset optional, or derived below
     const r = spec.schema.safeParse(raw);
     if (r.success) v[spec.name] = r.data;
@@ -114,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (v.ALLOW_PRIVATE_URLS === true) {
     warnings.push('ALLOW_PRIVATE_URLS=true: webhook and image URLs may reach loopback, private and metadata addresses');
   }
-  if ((v.API_KEYS as string[]).length === 0) warnings.push('API_KEYS is empty: the API accepts requests without authentication');
+  if ((v.API_KEYS as string[]).length === 0 && v.API_KEYS_FILE === undefined && (v.ADMIN_API_KEYS as string[]).length === 0) warnings.push('API_KEYS is empty: the API accepts requests without authentication');
 
   return {
     port,
@@ -134,11 +151,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     fileUrlSecret: v.FILE_URL_SECRET as string | undefined,
     modelsDir: resolve(cwd, v.MODELS_DIR as string),
     defaultModel: v.DEFAULT_MODEL as string,
+    loraDir: resolve(cwd, v.LORA_DIR as string),
+    maxLorasPerJob: v.MAX_LORAS_PER_JOB as number,
     webhookSecret: v.WEBHOOK_SECRET as string | undefined,
     webhookRetrySchedule: v.WEBHOOK_RETRY_SCHEDULE as number[],
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,
     allowPrivateUrls: v.ALLOW_PRIVATE_URLS as boolean,
     apiKeys: v.API_KEYS as string[],
+    apiKeysFile: v.API_KEYS_FILE === undefined ? undefined : resolve(cwd, v.API_KEYS_FILE as string),
+    adminApiKeys: (v.ADMIN_API_KEYS as string[] | undefined) ?? [],
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE as number,
+    maxActiveJobsPerKey: v.MAX_ACTIVE_JOBS_PER_KEY as number,
+    maxOutputPixels: v.MAX_OUTPUT_PIXELS as number | undefined,
+    maxSteps: v.MAX_STEPS as number,
+    maxNumImages: v.MAX_NUM_IMAGES as number,
+    modelLimits: (v.MODEL_LIMITS as Record<string, CostLimitOverrides> | undefined) ?? {},
     promptBlocklistFile: v.PROMPT_BLOCKLIST_FILE === undefined ? undefined : resolve(cwd, v.PROMPT_BLOCKLIST_FILE as string),
     safetyCheckerModel: v.SAFETY_CHECKER_MODEL === undefined ? undefined : resolve(cwd, v.SAFETY_CHECKER_MODEL as string),
     safetyMode: v.SAFETY_MODE as SafetyMode | undefined,

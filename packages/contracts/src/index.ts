@@ -6,3 +6,4 @@ export * from './models.ts';
 export * from './events.ts';
 export * from './validation.ts';
 export * from './http-problem.ts';
+export * from './loras.ts';

@@ -1,6 +1,7 @@
 // POST /v1/jobs body. Field names and error codes are a public contract.
 import { z } from 'zod';
 import { JobType, JsonValue, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
+import { LoraRef, MAX_LORAS_IN_SCHEMA } from './loras.ts';
 
 export const LIMITS = {
   promptChars: 8000,
@@ -39,6 +40,8 @@ const CreateJobRequestBase = z.strictObject({
   scheduler: z.string().min(1).max(64).optional().describe("Scheduler name: `default` or one of GET /v1/models `schedulers` (lower case, e.g. euler_a, dpmpp_2m_karras); the model's own when absent"),
   seed: Seed.optional().describe('0…2^53−1; random when absent (the seed used is reported in params.seed)'),
   num_images: z.int().min(1).max(LIMITS.numImages).default(1),
+  loras: z.array(LoraRef).max(MAX_LORAS_IN_SCHEMA).optional()
+    .describe('LoRA adapters merged into the model for this job (at most MAX_LORAS_PER_JOB, default 4); prompt tags <lora:name:scale> add to it'),
   strength: z.number().gt(0).max(1).optional().describe('img2img/inpaint only; default 0.75 (img2img), 1 (inpaint)'),
   init_image: ImageInput.optional().describe('Required for img2img and inpaint'),
   mask_image: ImageInput.optional().describe('inpaint only: white = repaint, black = keep'),

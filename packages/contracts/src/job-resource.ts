@@ -1,6 +1,7 @@
 // The job resource: what GET /v1/jobs/:id, SSE events and webhooks carry.
 import { z } from 'zod';
 import { JobStatus, JobType, JsonObject, OutputFormat, ResizeMode, Seed, Timestamp, WebhookEventType } from './common.ts';
+import { AppliedLora } from './loras.ts';
 
 export const PromptWeight = z.object({
   text: z.string(),
@@ -31,6 +32,7 @@ export const JobParams = z.object({
   scheduler: z.string(),
   seed: Seed.describe('Seed used; image i uses seed + i'),
   num_images: z.int(),
+  loras: z.array(AppliedLora).optional().describe('LoRAs applied (from the loras field and <lora:…> prompt tags), with the sha256 of each file'),
   strength: z.number().optional(),
   reference_strength: z.number().optional(),
   resize_mode: ResizeMode.optional(),

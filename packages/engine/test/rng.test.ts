@@ -79,6 +79,12 @@ describe('TorchGenerator seeding', () => {
     const big = a.randn([256]);
     const bigDefault = d.randn([256]);
     for (let i = 0; i < big.length; i++) assert.ok(Math.abs(big[i]! - bigDefault[i]!) <= 2e-6);
+    // ...and they do differ from 16 elements on (the vectorised Box-Muller), in the last bits.
+    for (const n of [16, 17, 256]) {
+      const va = new TorchGenerator(3, { kernel: 'avx2' }).randn([n]);
+      const vd = new TorchGenerator(3, { kernel: 'default' }).randn([n]);
+      assert.ok(va.some((v, i) => v !== vd[i]), `randn [${n}]: the kernels differ`);
+    }
   });
 
   it('returns an empty array for a shape with a zero dimension', () => {

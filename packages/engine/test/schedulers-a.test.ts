@@ -2,7 +2,6 @@
 // diffusers 0.27.2 goldens (test/fixtures/parity/schedulers), plus the scheduler registry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { loadSchedulerCases, runDummyLoop, maxRelErr, CountingGenerator, schedulerBaseConfig, type Case } from './support/scheduler-golden.ts';
 import type { Scheduler } from '../src/schedulers/types.ts';
 import type { Latents } from '../src/tensor.ts';
@@ -31,13 +30,11 @@ const CLASSES: Record<string, Ctor> = {
   DEISMultistepScheduler,
 };
 
-const TORCH_GENERATOR_PATH = new URL('../src/random/torch-generator.ts', import.meta.url);
 
 /** torch.manual_seed(0), once the TorchGenerator exists (another engineer's file). */
-async function seed0Generator(): Promise<NoiseGenerator | undefined> {
-  if (!existsSync(TORCH_GENERATOR_PATH)) return undefined;
-  const mod = await import(TORCH_GENERATOR_PATH.href);
-  return new mod.TorchGenerator(0) as NoiseGenerator;
+/** The seed-0 torch stream the goldens' step noise was drawn from. */
+function seed0Generator(): NoiseGenerator {
+  return new TorchGenerator(0);
 }
 
 const cases = loadSchedulerCases().filter((c) => c.scheduler in CLASSES);
@@ -67,15 +64,8 @@ function checkCase(c: Case, generator: NoiseGenerator | undefined): void {
 }
 
 for (const c of cases) {
-  test(`${c.id}: ${c.scheduler} matches diffusers`, async (t) => {
-    const needsNoise = c.stepNoiseDraws.count > 0;
-    const generator = needsNoise ? await seed0Generator() : undefined;
-    if (needsNoise && !generator) {
-      // TODO: enabled automatically once src/random/torch-generator.ts (TorchGenerator) lands.
-      t.skip('needs TorchGenerator (src/random/torch-generator.ts) for the seeded step noise');
-      return;
-    }
-    checkCase(c, generator);
+  test(`${c.id}: ${c.scheduler} matches diffusers`, () => {
+    checkCase(c, c.stepNoiseDraws.count > 0 ? seed0Generator() : undefined);
   });
 }
 
@@ -148,9 +138,9 @@ for (const c of cases.filter((x) => SCHEDULER_NAMES.includes(x.variant))) {
       if (k === '_use_default_values' || (c.configChangedBySetTimesteps && k in c.configChangedBySetTimesteps)) continue;
       assert.deepEqual(s.config[k], v, `config.${k}`);
     }
-    const generator = c.stepNoiseDraws.count > 0 ? await seed0Generator() : undefined;
-    if (c.stepNoiseDraws.count > 0 && !generator) return;
-    assert.ok(maxRelErr(runDummyLoop(s, c, generator), c.trajectory) <= 1e-4);
+    const generator = c.stepNoiseDraws.count > 0 ? seed0Generator() : undefined;
+    const err = maxRelErr(runDummyLoop(s, c, generator), c.trajectory);
+    assert.ok(err <= 1e-4, `trajectory max rel err ${err}`);
   });
 }
 

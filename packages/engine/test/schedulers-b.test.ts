@@ -2,7 +2,6 @@
 // (test/fixtures/parity/schedulers): schedules, init_noise_sigma, noise draws and trajectories.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Scheduler } from '../src/schedulers/types.ts';
 import type { SchedulerConfig } from '../src/schedulers/config.ts';
 import type { NoiseGenerator } from '../src/random/noise-generator.ts';
@@ -12,6 +11,7 @@ import { LMSDiscreteScheduler } from '../src/schedulers/lms.ts';
 import { HeunDiscreteScheduler } from '../src/schedulers/heun.ts';
 import { KDPM2DiscreteScheduler } from '../src/schedulers/kdpm2.ts';
 import { integrate } from '../src/schedulers/lms.ts';
+import { TorchGenerator } from '../src/random/torch-generator.ts';
 import { alphasCumprodFor } from '../src/schedulers/common/noise-schedule.ts';
 import { CountingGenerator, loadSchedulerCases, maxRelErr, runDummyLoop, type Case } from './support/scheduler-golden.ts';
 
@@ -28,13 +28,6 @@ const VARIANTS = ['euler', 'euler_v', 'euler_leading', 'euler_karras', 'euler_a'
 /** Variants whose trajectory depends on the random draws themselves (not just their count). */
 const USES_NOISE = new Set(['euler_a', 'euler_a_trailing']);
 
-const TORCH_GENERATOR = new URL('../src/random/torch-generator.ts', import.meta.url);
-
-async function torchGenerator(seed: number): Promise<NoiseGenerator | null> {
-  if (!existsSync(TORCH_GENERATOR)) return null;
-  const mod = await import(TORCH_GENERATOR.href) as { TorchGenerator: new (seed: number) => NoiseGenerator };
-  return new mod.TorchGenerator(seed);
-}
 
 /** Draws zeros and records nothing else: for draw counts where the values do not matter. */
 class ZeroGenerator implements NoiseGenerator {
@@ -62,13 +55,12 @@ function assertClose(actual: ArrayLike<number>, expected: readonly number[], rel
   }
 }
 
-/** Whether the shared training schedule reproduces torch's SD 1.5 alphas_cumprod (sigmas from the goldens). */
-function trainScheduleExact(): boolean {
-  const ac = alphasCumprodFor({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', prediction_type: 'epsilon', steps_offset: 1 });
+it('the training schedule reproduces torch 1.13\'s SD 1.5 alphas_cumprod (sigmas at t = 999, 0, 501, 51, bit for bit)', () => {
+  const ac = alphasCumprodFor({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', prediction_type: 'epsilon', steps_offset: 1 } as SchedulerConfig);
   const sigma = (a: number) => f(Math.sqrt(f(f(1 - a) / a)));
-  return sigma(ac[999]!) === 14.614645004272461 && sigma(ac[0]!) === 0.029167532920837402 
-    && sigma(ac[501]!) === 1.6236928701400757 && sigma(ac[51]!) === 0.22814729809761047;
-}
+  assert.deepEqual([sigma(ac[999]!), sigma(ac[0]!), sigma(ac[501]!), sigma(ac[51]!)],
+    [14.614645004272461, 0.029167532920837402, 1.6236928701400757, 0.22814729809761047]);
+});
 
 describe('sigma schedulers match diffusers 0.27.2 (dummy loop)', () => {
   for (const c of cases) {
@@ -83,12 +75,10 @@ describe('sigma schedulers match diffusers 0.27.2 (dummy loop)', () => {
         assertClose([s.initNoiseSigma], [c.initNoiseSigma], 5e-6, 'init_noise_sigma');
       });
 
-      it('bit-exact: sigmas, init_noise_sigma, integer timesteps (fractional ones within 8 half-ulps)', (t) => {
-        // Known gap outside this code: common/noise-schedule.ts builds alphas_cumprod with a scalar
-        // float32 linspace and a float32 cumprod, where torch 1.13 (AVX2) uses its vectorised FMA
-        // linspace kernel and accumulates cumprod in float64 (both changes together make every
-        // sigma here bit-exact). Fractional timesteps also go through numpy/SLEEF float32 logs.
-        if (!trainScheduleExact()) t.todo('common/noise-schedule.ts alphas_cumprod is not torch-exact yet');
+      it('bit-exact: sigmas, init_noise_sigma, integer timesteps (fractional ones within 8 half-ulps)', () => {
+        // common/noise-schedule.ts reproduces torch 1.13's AVX2 linspace (software fmaf, so the
+        // same on every machine) and its float64 cumprod: every sigma is bit-exact, everywhere.
+        // Fractional timesteps go through numpy/SLEEF float32 logs, hence the half-ulp bound.
         const s = make(c);
         s.setTimesteps(c.numInferenceSteps);
         assert.deepEqual([...sigmasOf(s)], c.sigmas);
@@ -108,14 +98,8 @@ describe('sigma schedulers match diffusers 0.27.2 (dummy loop)', () => {
         for (const d of gen.draws) assert.ok(shapes.some((s) => s.join() === d.join()), `draw shape ${d}`);
       });
 
-      it('trajectory within 1e-4 of the whole trajectory magnitude', async (t) => {
-        let gen: NoiseGenerator = new ZeroGenerator();
-        if (USES_NOISE.has(c.variant) || c.stepNoiseDraws.count > 0) {
-          const tg = await torchGenerator(0);
-          if (!tg) {
-            if (USES_NOISE.has(c.variant)) { t.skip('random/torch-generator.ts is not there yet'); return; }
-          } else gen = tg;
-        }
+      it('trajectory within 1e-4 of the whole trajectory magnitude', () => {
+        const gen: NoiseGenerator = USES_NOISE.has(c.variant) || c.stepNoiseDraws.count > 0 ? new TorchGenerator(0) : new ZeroGenerator();
         const traj = runDummyLoop(make(c), c, gen);
         const err = maxRelErr(traj, c.trajectory);
         assert.ok(err <= 1e-4, `max relative error ${err.toExponential(2)}`);

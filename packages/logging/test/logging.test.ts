@@ -35,6 +35,7 @@ test('request_id and job_id are bound on every line of a child', () => {
   req.info('one');
   job.info('two');
   job.warn('three');
+  assert.deepEqual(lines.map((l) => l.msg), ['one', 'two', 'three'], 'every line was written');
   assert.equal(lines[0].request_id, 'req-1');
   assert.equal(lines[0].job_id, undefined);
   for (const l of lines.slice(1)) {
@@ -50,6 +51,7 @@ test('Authorization headers and secrets are redacted', () => {
   log.info({ req: { headers: { authorization: 'Bearer k1', host: 'x' } } }, 'incoming');
   log.info({ headers: { authorization: 'Bearer k2' } }, 'outgoing');
   log.info({ config: { webhookSecret: 'whsec_abc', apiKeys: ['k3'], port: 1 } }, 'config');
+  assert.equal(lines.length, 3, 'every line was written (an empty log would hide nothing)');
   const text = JSON.stringify(lines);
   for (const s of ['k1', 'k2', 'k3', 'whsec_abc']) assert.ok(!text.includes(s), s);
   assert.equal((lines[0].req as any).headers.authorization, REDACTED);

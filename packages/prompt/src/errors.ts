@@ -4,7 +4,8 @@
 export type PromptErrorCode =
   | 'prompt_multiple_image_tags'
   | 'prompt_image_tag_invalid'
-  | 'prompt_image_tag_in_negative';
+  | 'prompt_image_tag_in_negative'
+  | 'prompt_lora_tag_invalid';
 
 export type PromptField = 'prompt' | 'negative_prompt';
 

@@ -3,6 +3,7 @@ import { parsePromptAttention, type WeightedFragment } from './attention.ts';
 import type { PromptWarning } from './errors.ts';
 import { extractImageTag, type ReferenceImage } from './image-tag.ts';
 import { extractInlineNegatives } from './inline-negatives.ts';
+import { extractLoraTags, type LoraTag } from './lora-tag.ts';
 
 export interface PromptInput {
   prompt: string;
@@ -16,6 +17,8 @@ export interface ProcessedPrompt {
   negativePrompt: string;
   weights: { positive: WeightedFragment[]; negative: WeightedFragment[] };
   referenceImage: ReferenceImage | null;
+  /** `<lora:name:scale>` tags, in prompt order (removed from the text). */
+  loras: LoraTag[];
   warnings: PromptWarning[];
 }
 
@@ -24,8 +27,10 @@ export function processPrompt(input: PromptInput): ProcessedPrompt {
   const explicitNegative = (input.negativePrompt ?? '').trim();
   // A tag in the negative prompt is an error; checked first so it wins over positive-side errors.
   extractImageTag(explicitNegative, 'negative_prompt');
+  extractLoraTags(explicitNegative, 'negative_prompt');
 
-  const tagged = extractImageTag(input.prompt, 'prompt');
+  const withoutLoras = extractLoraTags(input.prompt, 'prompt');
+  const tagged = extractImageTag(withoutLoras.text, 'prompt');
   const inline = extractInlineNegatives(tagged.text);
   const prompt = inline.text.trim();
   const negativePrompt = [explicitNegative, ...inline.negatives].filter((s) => s !== '').join(', ');
@@ -35,6 +40,7 @@ export function processPrompt(input: PromptInput): ProcessedPrompt {
     negativePrompt,
     weights: { positive: parsePromptAttention(prompt), negative: parsePromptAttention(negativePrompt) },
     referenceImage: tagged.referenceImage,
+    loras: withoutLoras.loras,
     warnings: inline.warnings,
   };
 }

@@ -1,5 +1,6 @@
 // What the submission service needs from the outside world, injected so tests run the real parts
 // (a private Redis, a temporary file store) and the API process wires the production ones.
+import type { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import type { JobResource, WebhookEventType } from '@sdsvc/contracts';
 import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
@@ -9,7 +10,9 @@ import type { ObjectStore } from '@sdsvc/storage';
 import type { ModelCatalog } from './model-catalog.ts';
 
 export type SubmissionConfig = Pick<Config,
-  'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret'>;
+  'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret'>
+  // Cost limits and quota (limits.ts); absent ones take their defaults.
+  & Partial<Pick<Config, 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'maxActiveJobsPerKey'>>;
 
 /** Fetches an image URL under the outbound rules; errors carry `code` (url_not_allowed, image_too_large, …). */
 export type ImageFetcher = (url: string) => Promise<Buffer>;
@@ -32,6 +35,8 @@ export interface SubmissionDeps {
   fetchImage: ImageFetcher;
   checkWebhookUrl: UrlGuard;
   webhooks?: WebhookNotifier;
+  /** Command connection for the active-job quota (limits.ts); without it the quota is not enforced. */
+  redis?: Redis;
   /** PROMPT_BLOCKLIST_FILE, loaded; none = no prompt policy. */
   promptPolicy?: PromptPolicy;
 }

@@ -6,3 +6,5 @@ export * from './cancel-job.ts';
 export { DEFAULTS, randomSeed } from './normalise.ts';
 export { inputKey } from './image-inputs.ts';
 export * from './job-service.ts';
+export * from './tenancy.ts';
+export { checkCostLimits, limitsFor, reserveActiveSlot, activeJobsKey, type CostLimits } from './limits.ts';

@@ -9,6 +9,7 @@ import type { RgbImage } from '@sdsvc/images';
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
 import type { JobLog, SubmissionDeps } from './deps.ts';
 import { decodeImage, decodeMaskAt, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
+import { enforceLimits } from './limits.ts';
 import { REQUEST_SCHEDULERS } from './model-catalog.ts';
 import { buildParams, chooseSize } from './normalise.ts';
 import { referenceSource } from './reference.ts';
@@ -114,6 +115,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   const size = chooseSize(req, model, decoded.init ?? decoded.reference);
 
   const id = randomUUID();
+  await enforceLimits(deps, { request: req, model, size, owner: input.owner ?? null, jobId: id }); // cost limits, active-job quota
   const inputs: Record<string, InputImageRef> = {};
   if (decoded.init) inputs.init_image = await storeInput(objectStore, id, 'init_image', decoded.init);
   if (decoded.mask) inputs.mask_image = await storeInput(objectStore, id, 'mask_image', decoded.mask);

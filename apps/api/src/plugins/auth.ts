@@ -1,40 +1,128 @@
-// Bearer authentication when API_KEYS is set. /v1/files carries its own signature, and the
-// health probes stay open for orchestrators.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Authentication, decided from the MATCHED ROUTE (never from the URL string, which the router
+// decodes differently: `/%76%31/jobs` is `/v1/jobs`). Every route needs a key unless it says
+// otherwise, and so does every unknown path (a 404 must not reveal which routes exist).
+//
+// How a route says otherwise (the convention every plugin/adapter uses):
+//   app.get('/healthz', { config: { auth: 'public' } }, handler)   // one route
+//   routeAuth(scope, 'admin')                                       // every route later registered in `scope`
+//                                                                   // (and its children: third-party plugins too)
+// Levels: 'public' (no key; a key, if sent and valid, still identifies the caller), 'key' (the
+// default: any valid key), 'admin' (an ADMIN_API_KEYS key or an admin line of API_KEYS_FILE;
+// another valid key gets 403 forbidden), 'self' (the route authenticates callers itself, e.g. with
+// A1111's --api-auth credentials: open at this level, identity set when a valid key is sent). Any
+// other value counts as 'key'. Without any key configured the API is open (dev mode).
+//
+// The key is read from `Authorization: Bearer <key>`, or the password of HTTP Basic (browsers).
+// On the request: callerId (job owner / idempotency scope, '' when open), keyName (for logs),
+// isAdmin (sees and cancels every key's jobs).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpProblem } from '../problem.ts';
+import { KeyRing } from './key-ring.ts';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+export type RouteAuth = 'public' | 'key' | 'admin' | 'self';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Short hash of the caller's key ('' without auth): scopes idempotency keys per caller. */
+    /** Short hash of the caller's key ('' without auth): job owner, idempotency scope, rate-limit key. */
     callerId: string;
+    /** Name of the caller's key ('' without auth): safe to log. */
+    keyName: string;
+    /** Admin key: sees and cancels every job. */
+    isAdmin: boolean;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route: a RouteAuth, default 'key' (see plugins/auth.ts). Typed string so adapters can declare it too. */
+    auth?: string;
+  }
+  interface FastifyInstance {
+    /** The accepted keys (reload() re-reads API_KEYS_FILE; SIGHUP does it too). */
+    keyRing: KeyRing;
+    /** Every route registered after the auth plugin, with its effective level (tests, docs). */
+    authRoutes(): ReadonlyArray<{ method: string; url: string; auth: RouteAuth }>;
   }
 }
 
-export function bearerToken(req: FastifyRequest): string | null {
-  const h = req.headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m ? m[1] : null;
+/**
+ * Marks every route registered later in `scope` (and its child plugins) with `level` (or the level
+ * `level(url)` gives), unless the route sets its own.
+ */
+export function routeAuth(scope: FastifyInstance, level: RouteAuth | ((url: string) => RouteAuth)): void {
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, auth: route.config?.auth ?? (typeof level === 'function' ? level(route.url) : level) };
+  });
 }
 
-export const authPlugin = fp(async (app: FastifyInstance, opts: { apiKeys: string[] }) => {
-  const keys = opts.apiKeys.map(digest);
+const LEVELS: readonly string[] = ['public', 'key', 'admin', 'self'];
+/** A route's level; unknown values are 'key' (fail closed). */
+export const levelOf = (auth: string | undefined): RouteAuth => (auth !== undefined && LEVELS.includes(auth) ? auth as RouteAuth : 'key');
+
+/** The secret a request presents: a Bearer token, or the password of HTTP Basic. */
+export function presentedKey(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  if (!basic) return null;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : null;
+}
+
+/** Kept for callers of the old name. */
+export const bearerToken = presentedKey;
+
+const unauthorized = () => new HttpProblem(401, 'unauthorized', 'a valid Authorization: Bearer <key> header is required', {
+  headers: { 'www-authenticate': 'Bearer' },
+});
+
+export interface AuthOptions {
+  apiKeys: string[];
+  adminApiKeys?: string[];
+  apiKeysFile?: string;
+  /** Reload API_KEYS_FILE on SIGHUP (default true when a file is configured). */
+  reloadOnSighup?: boolean;
+}
+
+export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => {
+  const ring = await KeyRing.open({ apiKeys: opts.apiKeys, adminApiKeys: opts.adminApiKeys, apiKeysFile: opts.apiKeysFile });
+  app.decorate('keyRing', ring);
   app.decorateRequest('callerId', '');
-  if (keys.length === 0) return;
+  app.decorateRequest('keyName', '');
+  app.decorateRequest('isAdmin', false);
+
+  const routes: Array<{ method: string; url: string; auth: RouteAuth }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, auth: levelOf(route.config?.auth) });
+  });
+  app.decorate('authRoutes', () => routes);
+
+  if (ring.file !== undefined && opts.reloadOnSighup !== false) {
+    const onHup = () => {
+      ring.reload().then(
+        (n) => app.log.info({ keys: n }, 'API_KEYS_FILE reloaded'),
+        (err: Error) => app.log.error({ err: err.message }, 'API_KEYS_FILE reload failed; the previous keys stay'),
+      );
+    };
+    process.on('SIGHUP', onHup);
+    app.addHook('onClose', async () => { process.off('SIGHUP', onHup); });
+  }
+  if (!ring.enabled) return;
+
   app.addHook('onRequest', async (req) => {
-    const path = req.url.split('?')[0];
-    if (!path.startsWith('/v1/') || path.startsWith('/v1/files/')) return;
-    const token = bearerToken(req);
-    // Compare digests in constant time so the comparison leaks nothing about the keys.
-    const d = token ? digest(token) : null;
-    if (!d || !keys.some((k) => timingSafeEqual(k, d))) {
-      throw new HttpProblem(401, 'unauthorized', 'a valid Authorization: Bearer <key> header is required', {
-        headers: { 'www-authenticate': 'Bearer' },
-      });
+    // Unknown paths need a key too, so a 404 tells an anonymous caller nothing.
+    const level: RouteAuth = req.is404 ? 'key' : levelOf(req.routeOptions.config?.auth);
+    const secret = presentedKey(req);
+    const key = secret === null ? null : ring.lookup(secret);
+    if (key) {
+      req.callerId = key.callerId;
+      req.keyName = key.name;
+      req.isAdmin = key.admin;
+      req.log = req.log.child({ key_name: key.name });
     }
-    req.callerId = d.toString('hex').slice(0, 16);
+    if (level === 'public' || level === 'self') return;
+    if (!key) throw unauthorized();
+    if (level === 'admin' && !key.admin) throw new HttpProblem(403, 'forbidden', 'this route needs an admin key');
   });
 }, { name: 'auth' });

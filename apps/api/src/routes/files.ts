@@ -8,7 +8,8 @@ export async function filesRoutes(app: FastifyInstance, opts: { objectStore: Obj
   const store = opts.objectStore;
   if (!(store instanceof FileObjectStore)) return; // S3 hands out its own presigned URLs
 
-  app.get<{ Params: { '*': string }; Querystring: { expires?: string; sig?: string } }>('/v1/files/*', async (request, reply) => {
+  // Public: the URL's own signature is the credential (plugins/auth.ts).
+  app.get<{ Params: { '*': string }; Querystring: { expires?: string; sig?: string } }>('/v1/files/*', { config: { auth: 'public' } }, async (request, reply) => {
     const key = request.params['*'];
     const { expires, sig } = request.query;
     if (!expires || !sig) throw new HttpProblem(403, 'url_invalid', 'the URL is not signed');

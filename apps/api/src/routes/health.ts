@@ -17,9 +17,9 @@ export async function healthRoutes(app: FastifyInstance, opts: { deps: AppDeps }
   const { redis, objectStore } = opts.deps;
   const ms = opts.deps.readyTimeoutMs ?? 2000;
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { auth: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async () => {
+  app.get('/readyz', { config: { auth: 'public' } }, async () => {
     const [r, s] = await Promise.allSettled([within(ms, redis.ping()), within(ms, objectStore.ping())]);
     const failed = [r.status === 'rejected' ? 'redis' : null, s.status === 'rejected' ? 'storage' : null].filter(Boolean);
     if (failed.length > 0) throw new HttpProblem(503, 'not_ready', `not reachable: ${failed.join(', ')}`);

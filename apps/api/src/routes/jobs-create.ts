@@ -33,14 +33,15 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
       await waitUntilFinished(store, id, wait * 1000);
       reply.header('preference-applied', `wait=${wait}`);
     }
-    const rec = await jobs.get(id);
+    const rec = await jobs.get(id, request);
     if (!rec) throw new HttpProblem(404, 'job_not_found', `job ${id} no longer exists`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     reply.code(202).header('location', `/v1/jobs/${id}`);
     return await view(rec);
   }
 
-  app.post('/v1/jobs', async (request, reply) => {
+  // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts).
+  app.post('/v1/jobs', { config: { submission: true } }, async (request, reply) => {
     const submission = await readSubmission(request, config.maxImageBytes);
     const { id, replayed } = await jobs.submit({
       body: submission.body, files: submission.files, hash: submission.hash,

@@ -6,6 +6,7 @@ import type { JobRecord } from '@sdsvc/jobs';
 import type { AppDeps } from '../deps.ts';
 import type { JobView } from '../job-view.ts';
 import { HttpProblem } from '../problem.ts';
+import { canSee } from '@sdsvc/submission';
 
 export interface JobsEventsOptions { deps: AppDeps; view: JobView }
 
@@ -24,7 +25,8 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', async (request, reply) => {
     const { id } = request.params;
-    if (!(await deps.store.get(id))) throw new HttpProblem(404, 'job_not_found', `no job ${id}`);
+    const first = await deps.store.get(id);
+    if (!first || !canSee(first, request)) throw new HttpProblem(404, 'job_not_found', `no job ${id}`); // another key's job: not found
 
     // Subscribe before reading the state, so nothing published in between is lost; events the
     // state already covers are dropped by seq.

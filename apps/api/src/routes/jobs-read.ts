@@ -18,14 +18,14 @@ export async function jobsReadRoutes(app: FastifyInstance, opts: JobsReadOptions
   const { jobs, view } = opts;
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { params: idParams } }, async (request) => {
-    const rec = await jobs.get(request.params.id);
+    const rec = await jobs.get(request.params.id, request);
     if (!rec) throw notFound(request.params.id);
     return await view(rec);
   });
 
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { schema: { params: idParams } }, async (request, reply) => {
     const { id } = request.params;
-    const canceled = await jobs.cancel(id, request.log);
+    const canceled = await jobs.cancel(id, request.log, request);
     if (!canceled) throw notFound(id);
     if (canceled.outcome === 'finished') throw new HttpProblem(409, 'job_finished', `job ${id} has already finished`);
     reply.code(canceled.outcome === 'canceled' ? 200 : 202);

@@ -27,8 +27,8 @@ export function problemResponses(codes: readonly ProblemCode[]): Record<number, 
 export const ROUTE_PROBLEMS = {
   createJob: [
     'validation_failed', 'invalid_json', 'invalid_body', 'bad_request', 'invalid_idempotency_key', 'unknown_model', 'model_unavailable',
-    'unsupported_job_type', 'invalid_size', 'unknown_scheduler', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch',
-    'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative',
+    'unsupported_job_type', 'invalid_size', 'unknown_scheduler', 'unknown_lora', 'lora_incompatible', 'lora_invalid', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch',
+    'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_lora_tag_invalid',
     'unauthorized', 'job_not_found', 'idempotency_conflict', 'payload_too_large', 'image_too_large', 'unsupported_media_type', 'queue_unavailable',
   ],
   getJob: ['unauthorized', 'job_not_found'],
@@ -36,6 +36,7 @@ export const ROUTE_PROBLEMS = {
   cancelJob: ['unauthorized', 'job_not_found', 'job_finished'],
   getFile: ['url_expired', 'url_invalid', 'not_found'],
   listModels: ['unauthorized'],
+  listLoras: ['unauthorized'],
   ready: ['not_ready'],
 } satisfies Record<string, ProblemCode[]>;
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -139,6 +140,14 @@ const paths = {
       operationId: 'listModels',
       summary: 'Models available in MODELS_DIR',
       responses: { 200: { description: 'Models', content: json('ModelList') }, ...problemResponses(ROUTE_PROBLEMS.listModels) },
+    },
+  },
+  '/v1/loras': {
+    get: {
+      operationId: 'listLoras',
+      summary: 'LoRA adapters in LORA_DIR',
+      description: 'Every .safetensors file below LORA_DIR (new files are found on the next call): id, size, sha256, key naming, ranks and the model parts it changes.',
+      responses: { 200: { description: 'LoRAs', content: json('LoraList') }, ...problemResponses(ROUTE_PROBLEMS.listLoras) },
     },
   },
   '/healthz': {

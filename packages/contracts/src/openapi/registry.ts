@@ -25,6 +25,10 @@ export function buildRegistry() {
     Problem: c.Problem,
     ModelSummary: c.ModelSummary,
     ModelList: c.ModelList,
+    LoraRef: c.LoraRef,
+    AppliedLora: c.AppliedLora,
+    LoraSummary: c.LoraSummary,
+    LoraList: c.LoraList,
     JobEventType: c.JobEventType,
     JobEventPayload: c.JobEventPayload,
     WebhookPayload: c.WebhookPayload,
@@ -34,7 +38,7 @@ export function buildRegistry() {
 }
 
 /** Schemas a client sends: described as input (fields with defaults are optional). */
-const REQUEST_SCHEMAS = ['CreateJobRequest', 'WebhookSpec'];
+const REQUEST_SCHEMAS = ['CreateJobRequest', 'WebhookSpec', 'LoraRef'];
 
 export function componentSchemas(): Record<string, Record<string, unknown>> {
   const registry = buildRegistry();
