@@ -7,6 +7,7 @@ import type { PreparedInputs } from './job-inputs.ts';
 export const DEFAULT_REFERENCE_STRENGTH = 0.75;
 
 export function buildGenerateRequest(type: JobType, params: JobParams, inputs: PreparedInputs): GenerateRequest {
+  if (type === 'animation') throw new TypeError('animation jobs run frame by frame (run-animation.ts), not as one request');
   const request: GenerateRequest = {
     mode: type,
     prompt: params.prompt,

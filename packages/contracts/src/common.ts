@@ -1,7 +1,11 @@
 // Primitive schemas shared by requests, resources and events.
 import { z } from 'zod';
 
-export const JOB_TYPES = ['txt2img', 'img2img', 'inpaint'] as const;
+/** Jobs that make images (CreateJobRequest); animation jobs have their own request schema. */
+export const IMAGE_JOB_TYPES = ['txt2img', 'img2img', 'inpaint'] as const;
+export const ImageJobType = z.enum(IMAGE_JOB_TYPES);
+export type ImageJobType = z.infer<typeof ImageJobType>;
+export const JOB_TYPES = [...IMAGE_JOB_TYPES, 'animation'] as const;
 export const JobType = z.enum(JOB_TYPES);
 export type JobType = z.infer<typeof JobType>;
 

@@ -7,3 +7,6 @@ export * from './events.ts';
 export * from './validation.ts';
 export * from './http-problem.ts';
 export * from './loras.ts';
+export * from './openai.ts';
+export * from './a1111.ts';
+export * from './animation-request.ts';

@@ -1,6 +1,6 @@
 // POST /v1/jobs body. Field names and error codes are a public contract.
 import { z } from 'zod';
-import { JobType, JsonValue, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
+import { ImageJobType, JsonValue, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
 import { LoraRef, MAX_LORAS_IN_SCHEMA } from './loras.ts';
 
 export const LIMITS = {
@@ -28,7 +28,7 @@ export type WebhookSpec = z.infer<typeof WebhookSpec>;
 const Dimension = z.int().min(8).max(LIMITS.dimension).multipleOf(8);
 
 const CreateJobRequestBase = z.strictObject({
-  type: JobType.default('txt2img'),
+  type: ImageJobType.default('txt2img'),
   model: z.string().min(1).max(LIMITS.modelId).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional()
     .describe('Model id (a folder of MODELS_DIR); DEFAULT_MODEL when absent'),
   prompt: z.string().min(1).max(LIMITS.promptChars).describe('Prompt in A1111 syntax: (word:1.3), [word], BREAK, (-negative terms), {image}'),

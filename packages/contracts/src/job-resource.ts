@@ -1,5 +1,6 @@
 // The job resource: what GET /v1/jobs/:id, SSE events and webhooks carry.
 import { z } from 'zod';
+import { AnimationParams, AnimationResult } from './animation-request.ts';
 import { JobStatus, JobType, JsonObject, OutputFormat, ResizeMode, Seed, Timestamp, WebhookEventType } from './common.ts';
 import { AppliedLora } from './loras.ts';
 
@@ -43,6 +44,7 @@ export const JobParams = z.object({
   inpaint_full_res_padding: z.int().optional(),
   output_format: OutputFormat,
   output_quality: z.int().optional(),
+  animation: AnimationParams.optional().describe('Animation jobs: the normalised animation settings'),
   safety: z.literal(false).optional().describe('Present (false) when the job skipped the safety checker'),
   inputs: z.object({
     init_image: InputImageRef.optional(),
@@ -88,14 +90,22 @@ export const JobResource = z.object({
   type: JobType,
   model: z.string(),
   params: JobParams,
-  progress: z.object({ step: z.int(), total: z.int() }),
+  progress: z.object({
+    step: z.int(),
+    total: z.int(),
+    frame: z.int().optional().describe('Animation jobs: the frame being generated (0-based)'),
+    frames: z.int().optional().describe('Animation jobs: number of frames'),
+  }),
   queue_position: z.int().nullable().describe('Jobs ahead of this one while queued (0 = next); null otherwise'),
   created_at: Timestamp,
   started_at: Timestamp.nullable(),
   finished_at: Timestamp.nullable(),
   cancel_requested: z.boolean(),
   attempts: z.int().describe('Worker attempts so far (retries are bounded)'),
-  result: z.object({ images: z.array(ResultImage) }).nullable(),
+  result: z.object({
+    images: z.array(ResultImage),
+    animation: AnimationResult.optional().describe('Animation jobs: the animation file'),
+  }).nullable(),
   error: JobError.nullable(),
   metadata: JsonObject.nullable(),
   webhook: z.object({

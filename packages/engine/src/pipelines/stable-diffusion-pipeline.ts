@@ -1,6 +1,10 @@
 /**
  * StableDiffusionPipeline: txt2img, img2img and inpaint (4- and 9-channel UNets) as diffusers
- * 0.27.2 runs them, on ONNX Runtime. Load once, generate many times.
+ * 0.27.2 runs them, on ONNX Runtime, for SD 1.x/2.x and SDXL folders. The model family only
+ * changes the text conditioning (text-conditioning.ts: StableDiffusion(Img2Img|Inpaint)Pipeline's
+ * encoder, or StableDiffusionXL*Pipeline's two encoders with pooled embeddings and time ids) and
+ * the default strength; scheduling, latents, the denoise loop and decoding are shared.
+ * Load once, generate many times.
  */
 import { ClipTokenizer } from '../text/clip-tokenizer.ts';
 import { TorchGenerator } from '../random/torch-generator.ts';
@@ -9,9 +13,10 @@ import type { Scheduler } from '../schedulers/types.ts';
 import { loadSdModels, type SdModels } from '../models/sd-models.ts';
 import type { HiddenStates } from '../models/unet-model.ts';
 import type { SessionConfig } from '../models/onnx-session.ts';
-import type { ModelInfo } from '../models/model-info.ts';
-import { encodePromptPair } from '../text/encode-prompt.ts';
-import type { PromptTokenizer, RunTextEncoder } from '../text/text-encoder-fn.ts';
+import { SDXL_DEFAULT_STRENGTH, type ModelInfo } from '../models/model-info.ts';
+import type { PromptTokenizer } from '../text/text-encoder-fn.ts';
+import { blendConditioning } from './prompt-blend.ts';
+import { encodeSdConditioning, encodeSdxlConditioning, unetTextFeeds, type TextConditioning } from './text-conditioning.ts';
 import { prepareLatents } from './prepare-latents.ts';
 import { denoise } from './denoise-loop.ts';
 import { divide } from './latent-ops.ts';
@@ -38,23 +43,26 @@ export interface PipelineLoadOptions extends SessionConfig {
 
 export class StableDiffusionPipeline {
   readonly models: SdModels;
+  /** The first encoder's tokenizer (SDXL refiners: tokenizer_2). */
   readonly tokenizer: PromptTokenizer;
+  /** SDXL: one tokenizer per encoder of models.textEncoders (tokenizer, tokenizer_2). */
+  readonly tokenizers: readonly PromptTokenizer[];
   private readonly rngKernel: 'avx2' | 'default';
-  private readonly runTextEncoder: RunTextEncoder;
   readonly maxUnetBatchElements: number;
 
-  private constructor(models: SdModels, tokenizer: PromptTokenizer, opts: PipelineLoadOptions) {
+  private constructor(models: SdModels, tokenizers: PromptTokenizer[], opts: PipelineLoadOptions) {
     this.models = models;
-    this.tokenizer = tokenizer;
+    this.tokenizer = tokenizers[0]!;
+    this.tokenizers = tokenizers;
     this.rngKernel = opts.rngKernel ?? 'avx2';
     this.maxUnetBatchElements = opts.maxUnetBatchElements ?? DEFAULT_MAX_UNET_BATCH_ELEMENTS;
-    this.runTextEncoder = (ids, rows) => models.textEncoder.run(ids, rows);
   }
 
   static async load(dir: string, opts: PipelineLoadOptions = {}): Promise<StableDiffusionPipeline> {
     const models = await loadSdModels(dir, opts);
-    const tokenizer = await ClipTokenizer.fromDirectory(`${models.info.dir}/tokenizer`);
-    const pipe = new StableDiffusionPipeline(models, tokenizer, opts);
+    const folders = models.info.sdxl?.textEncoders.map((e) => (e === 'text_encoder' ? 'tokenizer' : 'tokenizer_2')) ?? ['tokenizer'];
+    const tokenizers = await Promise.all(folders.map((f) => ClipTokenizer.fromDirectory(`${models.info.dir}/${f}`)));
+    const pipe = new StableDiffusionPipeline(models, tokenizers, opts);
     if (opts.warmup ?? true) await pipe.warmup();
     return pipe;
   }
@@ -85,31 +93,36 @@ export class StableDiffusionPipeline {
     return createScheduler(name, own.config);
   }
 
-  async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
-    validateRequest(this.info, req);
+  /** The strength a job runs with: its own, else the pipeline's default (SD 1; SDXL 0.3 img2img, 0.9999 inpaint). */
+  defaultStrength(mode: GenerateRequest['mode']): number {
+    if (this.info.sdxl && mode !== 'txt2img') return SDXL_DEFAULT_STRENGTH[mode];
+    return 1;
+  }
+
+  /** The text conditioning of a job (prompt embeddings; SDXL also pooled embeddings and time ids). */
+  async encodeText(req: GenerateRequest, cfg: boolean, probe?: GenerateOptions['probe']): Promise<TextConditioning> {
+    const encode = (r: GenerateRequest, p?: GenerateOptions['probe']) => (this.info.sdxl
+      ? encodeSdxlConditioning(this.models, this.tokenizers, r, cfg, p)
+      : encodeSdConditioning(this.models, this.tokenizer, r, cfg, p));
+    const text = await encode(req, probe);
+    const blend = req.promptBlend;
+    if (!blend || blend.weight === 0) return text;
+    const other = await encode({ ...req, prompt: blend.prompt, negativePrompt: blend.negativePrompt ?? req.negativePrompt, promptBlend: undefined });
+    return blendConditioning(text, other, blend.weight);
+  }
+
+  async generate(request: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+    validateRequest(this.info, request);
     checkpoint(opts);
-    const { unet } = this.models;
+    const req = request.mode === 'txt2img' || request.strength !== undefined
+      ? request
+      : { ...request, strength: this.defaultStrength(request.mode) };
     const batch = req.numImages;
     const generators = opts.noise ? null
       : Array.from({ length: batch }, (_, i) => new TorchGenerator(req.seed + i, { kernel: this.rngKernel }));
     const cfg = req.guidanceScale > 1;
 
-    const hiddenSize = this.info.textHiddenSize;
-    const { cond, uncond } = await encodePromptPair({
-      tokenizer: this.tokenizer, runTextEncoder: this.runTextEncoder, hidden: hiddenSize,
-      prompt: req.prompt, negativePrompt: req.negativePrompt ?? '', withNegative: cfg,
-    }, req.promptSyntax ?? 'plain');
-    opts.probe?.('prompt_embeds', cond.data, [1, cond.tokens, hiddenSize]);
-    if (uncond) opts.probe?.('negative_prompt_embeds', uncond.data, [1, uncond.tokens, hiddenSize]);
-    if (uncond && uncond.tokens !== cond.tokens) throw new Error(`prompt and negative prompt encode to ${cond.tokens} and ${uncond.tokens} tokens`);
-    // Text for a group of n images: [uncond × n, cond × n] rows, as diffusers concatenates them.
-    const hiddenFor = (n: number) => {
-      const rows = cfg ? 2 * n : n;
-      const per = cond.tokens * hiddenSize;
-      const data = new Float32Array(rows * per);
-      for (let r = 0; r < rows; r++) data.set(cfg && r < n ? uncond!.data : cond.data, r * per);
-      return unet.prepareHidden(data, rows, cond.tokens, hiddenSize);
-    };
+    const text = await this.encodeText(req, cfg, opts.probe);
 
     // Schedule: img2img/inpaint keep the last ⌊steps·strength⌋ steps (diffusers' get_timesteps).
     const schedule = () => {
@@ -141,14 +154,16 @@ export class StableDiffusionPipeline {
     const per = c * h * w;
     const latents = groups.length === 1 ? null : new Float32Array(batch * per);
     let final = state.latents.data;
-    const hiddenBySize = new Map<number, HiddenStates>();
+    // Text feeds per group shape (SDXL time ids also depend on the group's start parity).
+    const hiddenByShape = new Map<string, HiddenStates>();
     for (let g = 0; g < groups.length; g++) {
       const [start, n] = groups[g]!;
-      let hidden = hiddenBySize.get(n);
-      if (!hidden) hiddenBySize.set(n, (hidden = hiddenFor(n)));
+      const key = `${n}:${start % 2}`;
+      let hidden = hiddenByShape.get(key);
+      if (!hidden) hiddenByShape.set(key, (hidden = unetTextFeeds(this.models, text, start, n, batch, cfg, opts.probe)));
       const { scheduler, timesteps } = g === 0 ? first : schedule();
       const out = await denoise({
-        unet, scheduler, timesteps, hidden, guidanceScale: req.guidanceScale, cfg,
+        unet: this.models.unet, scheduler, timesteps, hidden, guidanceScale: req.guidanceScale, cfg,
         generator: opts.noise ?? generators!.slice(start, start + n),
         state: groups.length === 1 ? state : sliceState(state, start, n),
         unetInChannels: this.info.unetInChannels,
@@ -191,6 +206,11 @@ export class StableDiffusionPipeline {
     const groups: Array<[number, number]> = [];
     for (let s = 0; s < batch; s += size) groups.push([s, Math.min(size, batch - s)]);
     return groups;
+  }
+
+  /** The same pipeline over other sessions of this folder (LoRA-merged graphs); tokenizers and settings are shared. */
+  withModels(models: SdModels): StableDiffusionPipeline {
+    return new StableDiffusionPipeline(models, [...this.tokenizers], { rngKernel: this.rngKernel, maxUnetBatchElements: this.maxUnetBatchElements });
   }
 
   async release(): Promise<void> {

@@ -18,11 +18,24 @@ export interface MaskImage {
   height: number;
 }
 
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+export interface CropCoords {
+  top: number;
+  left: number;
+}
+
 export interface GenerateRequest {
   mode: GenerateMode;
   prompt: string;
+  /** Absent means no negative prompt, which differs from "" on SDXL (zero negative embeddings). */
   negativePrompt?: string;
   promptSyntax?: 'plain' | 'a1111';
+  /** Animation prompt interpolation: blend this prompt's conditioning in with `weight` (0…1). */
+  promptBlend?: { prompt: string; negativePrompt?: string; weight: number };
   width: number;
   height: number;
   steps: number;
@@ -34,10 +47,31 @@ export interface GenerateRequest {
   numImages: number;
   /** LoRAs merged into the text encoder and UNet for this job (applied by the engine thread; see EngineLora). */
   loras?: EngineLora[];
+  /** img2img / inpaint; absent: 1 (SD), or the SDXL pipelines' 0.3 / 0.9999. */
   strength?: number;
   initImage?: RgbImage;
   maskImage?: MaskImage;
+  // SDXL only (a RangeError naming the field on other models); see sdxl-time-ids.ts.
+  /** Text for text_encoder_2 (default: prompt). */
+  prompt2?: string;
+  /** Negative text for text_encoder_2 (default: negativePrompt). */
+  negativePrompt2?: string;
+  originalSize?: ImageSize;
+  targetSize?: ImageSize;
+  cropsCoordsTopLeft?: CropCoords;
+  negativeOriginalSize?: ImageSize;
+  negativeTargetSize?: ImageSize;
+  negativeCropsCoordsTopLeft?: CropCoords;
+  /** Refiner-style models (requires_aesthetics_score): default 6.0 / 2.5. */
+  aestheticScore?: number;
+  negativeAestheticScore?: number;
 }
+
+/** The GenerateRequest fields only SDXL models take. */
+export const SDXL_REQUEST_FIELDS = [
+  'prompt2', 'negativePrompt2', 'originalSize', 'targetSize', 'cropsCoordsTopLeft',
+  'negativeOriginalSize', 'negativeTargetSize', 'negativeCropsCoordsTopLeft', 'aestheticScore', 'negativeAestheticScore',
+] as const satisfies ReadonlyArray<keyof GenerateRequest>;
 
 /** One LoRA of a job: the file (already resolved below LORA_DIR), its sha256 (the cache key) and scale. */
 export interface EngineLora {
