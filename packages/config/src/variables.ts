@@ -71,6 +71,8 @@ const SPECS: VariableSpec[] = [
   { name: 'FILE_URL_SECRET', default: undefined, description: 'HMAC key of file-store URLs (at least 16 characters). Unset: a random key is created once in <storage root>/.url-secret and shared by the processes using that folder (a warning is logged).', schema: fileUrlSecret },
   { name: 'MODELS_DIR', default: './models', description: 'Folder with one sub-folder per model; the folder name is the model id.', schema: nonEmpty },
   { name: 'DEFAULT_MODEL', default: 'tiny-sd15', description: 'Model used when a job names none.', schema: nonEmpty },
+  { name: 'LORA_DIR', default: './loras', description: 'Folder of LoRA adapters (.safetensors, kohya/A1111, diffusers or PEFT keys); a LoRA\'s id is its path below the folder without the extension. Read by the API (GET /v1/loras, job checks) and the workers.', schema: nonEmpty },
+  { name: 'MAX_LORAS_PER_JOB', default: '4', description: 'Most LoRAs one job may apply (the loras field and <lora:…> prompt tags together).', schema: intVar(0, 32) },
   { name: 'WEBHOOK_SECRET', default: undefined, description: 'Standard Webhooks signing secret, whsec_<base64 of 24-64 bytes>. Unset: webhooks are disabled and a job that asks for one is refused with 400 webhooks_not_configured (a random secret would give signatures nobody can check).', schema: webhookSecret },
   { name: 'WEBHOOK_RETRY_SCHEDULE', default: DEFAULT_WEBHOOK_RETRY_SCHEDULE, description: 'Delay before each webhook attempt (the first is the first attempt): 0 or numbers with ms, s, m, h, d.', schema: durationListVar },
   { name: 'WEBHOOK_TIMEOUT_MS', default: '15000', description: 'Timeout of one webhook attempt.', schema: intVar(1) },
