@@ -3,6 +3,8 @@ export { EngineHost, type EngineHostOptions, type HostGenerateOptions } from './
 export { StableDiffusionPipeline, type PipelineLoadOptions } from './pipelines/stable-diffusion-pipeline.ts';
 export type { GenerateMode, GenerateOptions, GenerateRequest, GenerateResult, MaskImage, RgbImage } from './pipelines/types.ts';
 export { abortError } from './pipelines/abort.ts';
+export type { EngineLora } from './pipelines/types.ts';
+export { LoraPipelineCache, loraSetKey, DEFAULT_LORA_PIPELINES_MAX } from './runtime/lora-pipelines.ts';
 export {
   readModelInfo, listModels, scanModels, checkSize, ModelFolderError, UnsupportedModelError,
   type ModelInfo, type ModelKind, type Capability, type ModelProblem, type ModelScan,

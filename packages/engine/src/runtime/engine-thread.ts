@@ -7,11 +7,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
 import { scanModels } from '../models/model-info.ts';
+import { LoraPipelineCache } from './lora-pipelines.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
 const opts = workerData as EngineThreadOptions;
 const port = parentPort!;
 const pipelines = new Map<string, Promise<StableDiffusionPipeline>>();
+// Jobs with LoRAs run on merged copies of a base pipeline, cached per (model, LoRA set).
+const loraPipelines = new LoraPipelineCache({
+  max: opts.loraPipelinesMax,
+  sessionConfig: {
+    executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads,
+    enableCpuMemArena: opts.enableCpuMemArena, log: (message) => post({ type: 'log', message }),
+  },
+  log: (message) => post({ type: 'log', message }),
+});
 let queue: Promise<void> = Promise.resolve();
 
 function post(msg: FromEngine, transfer: ArrayBuffer[] = []): void {
@@ -47,6 +57,7 @@ function serialize(err: unknown): SerializedError {
 
 async function run(msg: ToEngine): Promise<void> {
   if (msg.type === 'close') {
+    await loraPipelines.releaseAll();
     for (const p of pipelines.values()) await p.then((x) => x.release(), () => undefined);
     port.close();
     return;
@@ -61,7 +72,9 @@ async function run(msg: ToEngine): Promise<void> {
     const controller = new AbortController();
     const checkCancel = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
     checkCancel();
-    const result = await pipe.generate(msg.request, {
+    const loras = msg.request.loras ?? [];
+    const runner = loras.length > 0 ? await loraPipelines.get(msg.modelId, pipe, loras) : pipe;
+    const result = await runner.generate(msg.request, {
       signal: controller.signal,
       // Read the shared flag at every cancellation point (between steps, groups and images).
       poll: checkCancel,
