@@ -1,9 +1,8 @@
 // startApi(config): wires the production parts (Redis, BullMQ, object store, webhook queue, outbound
 // URL rules) into the app and listens. main.ts (process entry) calls it.
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@sdsvc/config';
-import { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
+import { createFailFastRedis, GenerateQueue, IdempotencyStore, JobStore, quitRedis, waitForRedisReady } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { processRegistry } from '@sdsvc/metrics';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
@@ -21,9 +20,20 @@ export interface RunningApi {
 export async function startApi(config: Config, opts: { logger?: Logger } = {}): Promise<RunningApi> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'sdsvc-api' });
   if (!config.redisUrl) throw new Error('startApi needs config.redisUrl (main.ts resolves or starts a Redis)');
-  // BullMQ wants maxRetriesPerRequest: null on connections it may block on; harmless for commands.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // Fail fast: while Redis is down every command is refused at once (the API answers 503), and
+  // the connection keeps reconnecting. The BullMQ Queue below only adds jobs (no blocking
+  // commands), so it shares this connection.
+  const redis = createFailFastRedis(config.redisUrl);
+  let redisDown = false; // one log line per outage, not one per reconnect attempt
+  redis.on('error', (err) => {
+    if (!redisDown) logger.warn({ err: err.message }, 'redis unreachable: requests answer 503 until it is back');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) logger.info('redis connection restored');
+    redisDown = false;
+  });
+  if (!(await waitForRedisReady(redis, 5000))) logger.warn('redis not reachable yet: starting anyway (requests answer 503 until it is)');
   const store = new JobStore(redis, { prefix: config.queuePrefix });
   const queue = new GenerateQueue(redis, { prefix: config.queuePrefix, attempts: config.jobAttempts,
     onError: (err) => logger.warn({ err: err.message }, 'generate queue connection error') });
@@ -44,6 +54,12 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
     },
     webhooks: dispatcher ? { notify: async (job, event) => { await dispatcher.notify(job, event, job); } } : undefined,
   });
+  // Answers finished while the app closes (released Prefer: wait requests, requests in flight)
+  // close their connection: Node closes idle keep-alive connections only once, when closing
+  // starts, and would otherwise wait for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, 'api listening');
   logger.info({ playground: `${config.publicBaseUrl}/`, docs: `${config.publicBaseUrl}/docs` },
@@ -53,12 +69,25 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
     app,
     address,
     async close() {
-      await app.close(); // stops accepting, waits for in-flight requests
-      await store.close();
-      await queue.close();
-      await dispatcher?.close();
-      await objectStore.close();
-      await redis.quit().catch(() => redis.disconnect());
+      // Stops accepting, ends SSE streams and Prefer: wait requests (events plugin), then waits for
+      // the requests in flight; each of those fails fast when Redis is down.
+      await app.close();
+      // Bounded steps: with Redis down a QUIT would otherwise wait for a reconnect.
+      await bounded(store.close(), 2000);
+      await bounded(queue.close(), 2000);
+      await bounded(dispatcher?.close(), 2000);
+      await bounded(objectStore.close(), 2000);
+      await quitRedis(redis, 1000);
     },
   };
+}
+
+/** Waits for `p` at most `ms` (errors are swallowed: closing carries on with the next part). */
+async function bounded(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.resolve(p).catch(() => {}),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); }),
+  ]);
+  clearTimeout(timer);
 }

@@ -4,3 +4,4 @@ export * from './job-store.ts';
 export * from './idempotency.ts';
 export * from './generate-queue.ts';
 export * from './resource.ts';
+export * from './redis-connection.ts';

@@ -1,9 +1,27 @@
 // Every error becomes a problem document: ours keep their code, framework errors get a stable one,
-// and anything unexpected is a 500 without internals (the stack goes to the log only).
-import type { FastifyError, FastifyInstance } from 'fastify';
+// Redis outages a 503 the client can retry, and anything unexpected is a 500 without internals
+// (the stack goes to the log only).
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ProblemCode } from '@sdsvc/contracts';
+import { asRedisUnavailable } from '@sdsvc/jobs';
 import { HttpProblem, sendProblem } from '../problem.ts';
+
+/** Seconds a client should wait before retrying while Redis is unreachable. */
+export const REDIS_RETRY_AFTER_SECONDS = 5;
+
+/** Submitting a job needs the queue; every other route reads or changes job records. */
+function unavailableCode(req: FastifyRequest): ProblemCode {
+  return req.method === 'POST' && req.routeOptions.url === '/v1/jobs' ? 'queue_unavailable' : 'store_unavailable';
+}
+
+/** The 503 of a request that met a Redis outage. */
+export function redisUnavailableProblem(req: FastifyRequest): HttpProblem {
+  const code = unavailableCode(req);
+  const what = code === 'queue_unavailable' ? 'the job queue' : 'the job store';
+  return new HttpProblem(503, code, `${what} is unavailable (Redis cannot be reached); try again later`,
+    { headers: { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) } });
+}
 
 const FRAMEWORK_CODES: Record<string, [number, ProblemCode]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -20,8 +38,9 @@ const FRAMEWORK_CODES: Record<string, [number, ProblemCode]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type'],
 };
 
-function toProblem(err: FastifyError): HttpProblem {
+function toProblem(err: FastifyError, req: FastifyRequest): HttpProblem {
   if (err instanceof HttpProblem) return err;
+  if (asRedisUnavailable(err)) return redisUnavailableProblem(req);
   const known = err.code ? FRAMEWORK_CODES[err.code] : undefined;
   if (known) return new HttpProblem(known[0], known[1], err.message);
   if (err instanceof SyntaxError) return new HttpProblem(400, 'invalid_json', 'the body is not valid JSON');
@@ -33,8 +52,9 @@ function toProblem(err: FastifyError): HttpProblem {
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const problem = toProblem(err);
-    if (problem.status >= 500) req.log.error({ err }, 'request failed');
+    const problem = toProblem(err, req);
+    if (problem.code === 'queue_unavailable' || problem.code === 'store_unavailable') req.log.warn({ err: err.message, code: problem.code }, 'Redis unavailable');
+    else if (problem.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: problem.code, status: problem.status }, problem.message);
     return sendProblem(req, reply, problem);
   });

@@ -1,11 +1,15 @@
 // GET /v1/jobs/:id/events: Server-Sent Events. The current state goes first (late clients catch
 // up), then every newer event in seq order; the stream ends after a terminal event.
-import type { FastifyInstance } from 'fastify';
-import { TERMINAL_EVENTS, type JobEventType } from '@sdsvc/contracts';
-import type { JobRecord } from '@sdsvc/jobs';
+// Pub/sub alone is not trusted: the record is re-read on every heartbeat and after the subscriber
+// reconnects, so a lost message never leaves a stream open on a finished job. When Redis goes away
+// or the app closes, the stream gets a last `event: error` (a Problem) and ends.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PROBLEM_CODES, TERMINAL_EVENTS, type JobEventType, type ProblemCode } from '@sdsvc/contracts';
+import { isRedisUnavailable, type JobRecord } from '@sdsvc/jobs';
 import type { AppDeps } from '../deps.ts';
-import type { JobView } from '../job-view.ts';
-import { HttpProblem } from '../problem.ts';
+import { releaseWaits, setWaitPollMs, type JobView } from '../job-view.ts';
+import { redisUnavailableProblem } from '../plugins/errors.ts';
+import { HttpProblem, problemBody } from '../problem.ts';
 import { canSee } from '@sdsvc/submission';
 
 export interface JobsEventsOptions { deps: AppDeps; view: JobView }
@@ -19,21 +23,47 @@ export function stateEvent(rec: JobRecord): JobEventType {
   }
 }
 
+/** An open stream, as the plugin's close and Redis-loss handlers see it. */
+interface OpenStream { abort(code: ProblemCode, detail: string): void }
+
 export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOptions): Promise<void> {
   const { deps, view } = opts;
   const heartbeatMs = deps.sseHeartbeatMs ?? 15_000;
+  const open = new Set<OpenStream>();
+  setWaitPollMs(deps.store, heartbeatMs);
+
+  // Redis gone (the command connection dropped): every stream ends with an error event; clients
+  // reconnect (retry: 2000) and get a 503 until Redis is back.
+  const onRedisClose = () => {
+    for (const s of [...open]) s.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
+  };
+  deps.redis.on('close', onRedisClose);
+  // Before the server waits for open connections: end the streams and the Prefer: wait requests.
+  app.addHook('preClose', async () => {
+    releaseWaits(deps.store);
+    for (const s of [...open]) s.abort('shutting_down', 'the server is shutting down; reconnect later');
+  });
+  app.addHook('onClose', async () => { deps.redis.off('close', onRedisClose); });
+
+  const unavailable = (request: FastifyRequest, err: unknown): never => {
+    throw isRedisUnavailable(err) ? redisUnavailableProblem(request) : err;
+  };
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', async (request, reply) => {
     const { id } = request.params;
-    const first = await deps.store.get(id);
+    const first = await deps.store.get(id).catch((err: unknown) => unavailable(request, err));
     if (!first || !canSee(first, request)) throw new HttpProblem(404, 'job_not_found', `no job ${id}`); // another key's job: not found
 
     // Subscribe before reading the state, so nothing published in between is lost; events the
     // state already covers are dropped by seq.
     const pending: Array<{ type: JobEventType; seq: number; record: JobRecord }> = [];
     let deliver: ((e: { type: JobEventType; seq: number; record: JobRecord }) => void) | null = null;
-    const unsubscribe = await deps.store.subscribe(id, (e) => (deliver ? deliver(e) : pending.push(e)));
-    const current = await deps.store.get(id);
+    const unsubscribe = await deps.store.subscribe(id, (e) => (deliver ? deliver(e) : pending.push(e)))
+      .catch((err: unknown) => unavailable(request, err));
+    const current = await deps.store.get(id).catch(async (err: unknown) => {
+      await unsubscribe();
+      return unavailable(request, err);
+    });
     if (!current) {
       await unsubscribe();
       throw new HttpProblem(404, 'job_not_found', `no job ${id}`);
@@ -51,16 +81,30 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
 
     let lastSeq = 0;
     let closed = false;
+    let dropConnection = false;
+    let lastEventAt = 0;
     let chain = Promise.resolve();
-    const heartbeat = setInterval(() => { if (!closed) raw.write(': keep-alive\n\n'); }, heartbeatMs);
     const finish = async () => {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
-      await unsubscribe();
-      raw.end();
+      offResubscribed();
+      open.delete(stream);
+      // After an error event the connection goes too: a closing server would otherwise wait for
+      // the keep-alive timeout of a client that does not hang up.
+      raw.end(() => { if (dropConnection) raw.socket?.destroy(); });
+      await unsubscribe().catch(() => {});
     };
-    raw.on('close', () => { void finish(); });
+    const stream: OpenStream = {
+      abort(code, detail) {
+        if (closed) return;
+        const body = problemBody(request, PROBLEM_CODES[code], code, detail);
+        raw.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+        dropConnection = true;
+        request.log.info({ job_id: id, code }, 'SSE stream ended early');
+        void finish();
+      },
+    };
 
     const send = (type: JobEventType, seq: number, rec: JobRecord) => {
       // Serialised: building a resource is async, and order must hold.
@@ -68,13 +112,35 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
         if (closed || seq <= lastSeq) return;
         lastSeq = seq;
         const job = await view(rec);
+        if (closed) return;
         raw.write(`id: ${seq}\nevent: ${type}\ndata: ${JSON.stringify({ type, seq, job })}\n\n`);
+        lastEventAt = Date.now();
         if (TERMINAL_EVENTS.includes(type)) await finish();
       }).catch((err: unknown) => {
+        if (isRedisUnavailable(err)) return stream.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
         request.log.error({ err, job_id: id }, 'SSE write failed');
         void finish();
       });
     };
+    /** Re-reads the record: anything newer than the last event sent goes out (seq dedupes). */
+    const recheck = () => {
+      if (closed) return;
+      deps.store.get(id).then((rec) => {
+        if (!rec) return stream.abort('job_not_found', `job ${id} no longer exists`);
+        send(stateEvent(rec), rec.seq, rec);
+      }, (err: unknown) => {
+        if (isRedisUnavailable(err)) stream.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
+      });
+    };
+    const heartbeat = setInterval(() => {
+      if (closed) return;
+      raw.write(': keep-alive\n\n');
+      // Messages that arrived within the last interval show pub/sub works; a quiet stream re-reads.
+      if (Date.now() - lastEventAt >= heartbeatMs / 2) recheck();
+    }, heartbeatMs);
+    const offResubscribed = deps.store.onResubscribed(recheck);
+    open.add(stream);
+    raw.on('close', () => { void finish(); });
 
     raw.write('retry: 2000\n\n');
     send(stateEvent(current), current.seq, current);

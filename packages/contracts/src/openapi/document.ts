@@ -31,9 +31,9 @@ export const ROUTE_PROBLEMS = {
     'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_lora_tag_invalid',
     'unauthorized', 'job_not_found', 'idempotency_conflict', 'payload_too_large', 'image_too_large', 'unsupported_media_type', 'queue_unavailable',
   ],
-  getJob: ['unauthorized', 'job_not_found'],
-  streamJobEvents: ['unauthorized', 'job_not_found'],
-  cancelJob: ['unauthorized', 'job_not_found', 'job_finished'],
+  getJob: ['unauthorized', 'job_not_found', 'store_unavailable'],
+  streamJobEvents: ['unauthorized', 'job_not_found', 'store_unavailable', 'shutting_down'],
+  cancelJob: ['unauthorized', 'job_not_found', 'job_finished', 'store_unavailable'],
   getFile: ['url_expired', 'url_invalid', 'not_found'],
   listModels: ['unauthorized'],
   listLoras: ['unauthorized'],
@@ -100,7 +100,8 @@ const paths = {
       operationId: 'streamJobEvents',
       summary: 'Follow a job with Server-Sent Events',
       description: 'First the current state (event named after the status), then queued/started/progress events and one '
-        + 'terminal event (succeeded, failed or canceled), after which the stream ends. `id:` is the event seq; comments keep the connection alive.',
+        + 'terminal event (succeeded, failed or canceled), after which the stream ends. `id:` is the event seq; comments keep the connection alive. '
+        + 'When Redis becomes unreachable or the server shuts down, a last `event: error` carries a Problem (`store_unavailable` or `shutting_down`) and the stream ends: reconnect later.',
       parameters: [jobId],
       responses: {
         200: { description: 'Event stream; each `data:` is a JobEventPayload', content: { 'text/event-stream': { schema: ref('JobEventPayload') } } },
