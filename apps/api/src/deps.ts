@@ -13,11 +13,13 @@ export type { ImageFetcher, UrlGuard, WebhookNotifier } from '@sdsvc/submission'
 
 export type ApiConfig = Pick<Config,
   'apiKeys' | 'maxBodyBytes' | 'maxImageBytes' | 'maxImagePixels' | 'imageFetchTimeoutMs' | 'allowPrivateUrls'
-  | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl' | 'promptBlocklistFile' | 'safetyExemptKeys'>
+  | 'defaultModel' | 'modelsDir' | 'webhookSecret' | 'publicBaseUrl' | 'promptBlocklistFile' | 'safetyExemptKeys' | 'maxAnimationFrames'>
   & Partial<Pick<Config, 'metricsToken' | 'adminToken'>>
   // Security (plugins/auth.ts, rate-limit.ts; limits in @sdsvc/submission): absent = off / defaults.
   & Partial<Pick<Config, 'apiKeysFile' | 'adminApiKeys' | 'rateLimitPerMinute' | 'maxActiveJobsPerKey'
-    | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits'>>;
+    | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits'>>
+  & Partial<Pick<Config, 'queuePrefix' | 'openaiModelMap' | 'openaiWaitTimeoutS' | 'a1111Api' | 'a1111ApiAuth'>>
+  & Partial<Pick<Config, 'loraDir' | 'maxLorasPerJob'>>;
 
 export interface AppDeps {
   config: ApiConfig;

@@ -58,6 +58,8 @@ export interface Config {
   /** SAFETY_MODE; undefined = flag when a checker exists, else off. */
   safetyMode: SafetyMode | undefined;
   safetyExemptKeys: string[];
+  /** MAX_ANIMATION_FRAMES. */
+  maxAnimationFrames: number;
   role: Role;
   logLevel: LogLevel;
   queuePrefix: string;
@@ -80,6 +82,13 @@ export interface Config {
   metricsToken: string | undefined;
   /** Bearer token of the queue dashboard when no admin API keys are configured. */
   adminToken: string | undefined;
+  /** OPENAI_MODEL_MAP: OpenAI model name → model id. */
+  openaiModelMap: Record<string, string>;
+  openaiWaitTimeoutS: number;
+  /** A1111_API: serve /sdapi/v1/*. */
+  a1111Api: boolean;
+  /** A1111_API_AUTH: accepted HTTP Basic credentials (empty: none). */
+  a1111ApiAuth: Array<{ user: string; password: string }>;
   /** Things worth logging at start (insecure or degraded defaults). */
   warnings: string[];
 }
@@ -170,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     safetyCheckerModel: v.SAFETY_CHECKER_MODEL === undefined ? undefined : resolve(cwd, v.SAFETY_CHECKER_MODEL as string),
     safetyMode: v.SAFETY_MODE as SafetyMode | undefined,
     safetyExemptKeys: (v.SAFETY_EXEMPT_KEYS as string[] | undefined) ?? [],
+    maxAnimationFrames: v.MAX_ANIMATION_FRAMES as number,
     role: v.ROLE as Role,
     logLevel: v.LOG_LEVEL as LogLevel,
     queuePrefix: v.QUEUE_PREFIX as string,
@@ -187,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     workerHealthPort: v.WORKER_HEALTH_PORT as number | undefined,
     metricsToken: v.METRICS_TOKEN as string | undefined,
     adminToken: v.ADMIN_TOKEN as string | undefined,
+    openaiModelMap: (v.OPENAI_MODEL_MAP as Record<string, string> | undefined) ?? {},
+    openaiWaitTimeoutS: v.OPENAI_WAIT_TIMEOUT_S as number,
+    a1111Api: v.A1111_API as boolean,
+    a1111ApiAuth: (v.A1111_API_AUTH as Array<{ user: string; password: string }> | undefined) ?? [],
     warnings,
   };
 }

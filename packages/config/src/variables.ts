@@ -52,6 +52,28 @@ const queuePrefix = z.string().transform((raw, ctx) => {
   return raw.trim();
 });
 
+/** OPENAI_MODEL_MAP: `name=model-id,…` → { name: model-id }. */
+const modelMap = z.string().transform((raw, ctx) => {
+  const out: Record<string, string> = {};
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^([^=\s]+)\s*=\s*([A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(item);
+    if (!m) { ctx.addIssue({ code: 'custom', message: `"${item}" is not name=model-id` }); return z.NEVER; }
+    out[m[1]] = m[2];
+  }
+  return out;
+});
+
+/** A1111_API_AUTH: `user:pass,…` (as A1111's --api-auth) → [{ user, password }]. */
+const basicCredentials = z.string().transform((raw, ctx) => {
+  const out: Array<{ user: string; password: string }> = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const colon = item.indexOf(':');
+    if (colon <= 0 || colon === item.length - 1) { ctx.addIssue({ code: 'custom', message: 'expected user:password pairs separated by commas' }); return z.NEVER; }
+    out.push({ user: item.slice(0, colon), password: item.slice(colon + 1) });
+  }
+  return out;
+});
+
 interface VariableSpec extends VariableDoc { schema: z.ZodType<unknown, string> }
 
 const SPECS: VariableSpec[] = [
@@ -107,6 +129,11 @@ const SPECS: VariableSpec[] = [
   { name: 'SAFETY_CHECKER_MODEL', default: undefined, description: 'Folder with a diffusers safety checker export (safety_checker/model.onnx + feature_extractor/) used for every model; unset: a model folder\'s own checker, if it has one.', schema: nonEmpty },
   { name: 'SAFETY_MODE', default: undefined, description: 'What the image safety checker does with a flagged image: off, flag (nsfw: true on the image; the default when a checker exists), blur (store a heavily blurred image), block (store nothing for it).', schema: enumVar(['off', 'flag', 'blur', 'block'] as const) },
   { name: 'SAFETY_EXEMPT_KEYS', default: '', description: 'Names of API keys (API_KEYS_FILE names, or the keys themselves for API_KEYS) allowed to send safety: false on a job.', schema: listVar() },
+  { name: 'OPENAI_MODEL_MAP', default: '', description: 'OpenAI model names → model ids for /v1/images/* (name=model-id,…, e.g. dall-e-3=sd15,gpt-image-1=sd15). OpenAI names not listed (dall-e-2, dall-e-3, gpt-image-*) use DEFAULT_MODEL.', schema: modelMap },
+  { name: 'OPENAI_WAIT_TIMEOUT_S', default: '600', description: 'How long /v1/images/* requests wait for their jobs; then the jobs are canceled and the request answers 504.', schema: intVar(1, 86400) },
+  { name: 'A1111_API', default: 'true', description: 'Serve the AUTOMATIC1111 API (/sdapi/v1/*). false: those routes answer 404.', schema: booleanVar },
+  { name: 'A1111_API_AUTH', default: undefined, description: 'HTTP Basic credentials accepted on /sdapi/v1/* (user:pass,…, as A1111\'s --api-auth); API_KEYS bearer keys work there too. Unset (and no API_KEYS): the A1111 API is open.', schema: basicCredentials },
+  { name: 'MAX_ANIMATION_FRAMES', default: '120', description: 'Most frames an animation job may ask for (each frame is one img2img run).', schema: intVar(2, 1000) },
 ];
 
 export const VARIABLES: readonly VariableDoc[] = SPECS.map(({ name, default: d, description }) => ({ name, default: d, description }));

@@ -71,7 +71,8 @@ export type CreateAnimationRequest = z.output<typeof CreateAnimationRequest>;
 export const AnimationParams = z.object({
   frames: z.int(),
   fps: z.int(),
-  prompts: z.record(z.string(), z.string()).describe('Prompts by frame as written'),
+  prompts: z.record(z.string(), z.string()).describe('Prompts by frame, normalised (inline negatives removed)'),
+  negative_prompts: z.record(z.string(), z.string()).describe('The negative prompt in force from each prompt keyframe (negative_prompt + that prompt\'s inline negatives)'),
   prompt_interpolation: z.boolean(),
   seed_behavior: z.enum(SEED_BEHAVIORS),
   seed_schedule: z.string().optional(),

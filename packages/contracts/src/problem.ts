@@ -38,7 +38,10 @@ export const PROBLEM_CODES = {
   prompt_image_tag_invalid: 400,
   prompt_image_tag_in_negative: 400,
   prompt_lora_tag_invalid: 400,
+  prompt_too_long: 400,
   prompt_blocked: 400,
+  invalid_schedule: 400,
+  format_unavailable: 400,
   // 401, 403, 404, 409
   unauthorized: 401,
   forbidden: 403,
@@ -58,6 +61,8 @@ export const PROBLEM_CODES = {
   quota_exceeded: 429,
   // 5xx
   internal_error: 500,
+  generation_failed: 500,
+  generation_timeout: 504,
   not_ready: 503,
   overloaded: 503,
   queue_unavailable: 503,

@@ -7,12 +7,14 @@ import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
 import type { PromptPolicy } from '@sdsvc/safety';
 import type { ObjectStore } from '@sdsvc/storage';
+import type { LoraLibrary } from '@sdsvc/lora';
 import type { ModelCatalog } from './model-catalog.ts';
 
 export type SubmissionConfig = Pick<Config,
-  'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret'>
+  'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret' | 'maxAnimationFrames'>
   // Cost limits and quota (limits.ts); absent ones take their defaults.
-  & Partial<Pick<Config, 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'maxActiveJobsPerKey'>>;
+  & Partial<Pick<Config, 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'maxActiveJobsPerKey'>>
+  & Partial<Pick<Config, 'maxLorasPerJob'>>;
 
 /** Fetches an image URL under the outbound rules; errors carry `code` (url_not_allowed, image_too_large, …). */
 export type ImageFetcher = (url: string) => Promise<Buffer>;
@@ -39,4 +41,6 @@ export interface SubmissionDeps {
   redis?: Redis;
   /** PROMPT_BLOCKLIST_FILE, loaded; none = no prompt policy. */
   promptPolicy?: PromptPolicy;
+  /** LORA_DIR's adapters; none = jobs naming a LoRA get unknown_lora. */
+  loras?: LoraLibrary;
 }
