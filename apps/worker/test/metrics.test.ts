@@ -91,3 +91,20 @@ test('webhook attempts by event and outcome', async () => {
   assert.equal(value(text, 'sdsvc_webhook_attempts_total{event="job.succeeded",outcome="http_error"}'), 1);
   assert.equal(value(text, 'sdsvc_webhook_attempts_total{event="job.failed",outcome="network_error"}'), 1);
 });
+
+test('the worker\'s /metrics route: Prometheus text behind METRICS_TOKEN', async (t) => {
+  const { default: Fastify } = await import('fastify');
+  const { workerMetricsRoutes } = await import('../src/metrics/metrics-route.ts');
+  const registry = newRegistry();
+  workerMetrics(registry).jobsFailed.inc({ code: 'storage_unavailable' });
+  const app = Fastify();
+  t.after(() => app.close());
+  workerMetricsRoutes({ token: 'w-token', registry })(app);
+  const denied = await app.inject({ url: '/metrics' });
+  assert.equal(denied.statusCode, 401);
+  assert.equal(denied.json().code, 'unauthorized');
+  const ok = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer w-token' } });
+  assert.equal(ok.statusCode, 200);
+  assert.match(ok.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
+  assert.equal(value(ok.body, 'sdsvc_jobs_failed_total{code="storage_unavailable"}'), 1);
+});
