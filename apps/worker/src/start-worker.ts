@@ -27,6 +27,8 @@ export interface StartWorkerOptions {
 }
 
 export interface RunningWorker {
+  /** Readiness: Redis answers and the engine thread is alive with the default model loaded. */
+  ready(): Promise<{ ok: boolean; detail?: string }>;
   /** Stops taking jobs; lets the running ones finish for SHUTDOWN_GRACE_MS, then aborts them
    *  between two steps and hands them back to the queue. */
   close(): Promise<void>;
@@ -52,6 +54,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     executionProviders: config.executionProviders,
     enableCpuMemArena: config.ortCpuMemArena,
     log: (message: string) => logger.info({ component: 'engine' }, message),
+    // The thread cannot be kept alive: exit non-zero so the orchestrator restarts the process
+    // (the jobs it held run again elsewhere through stalled-job recovery).
+    onFatal: (err: Error) => {
+      logger.fatal({ err }, 'engine thread keeps dying; exiting');
+      logger.flush?.();
+      process.exit(70);
+    },
   }));
   attachWorkerMetrics({ store, engine, config, logger }); // job, step and model-load metrics (metrics/)
   if (!opts.engine) {
@@ -75,6 +84,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       store, objects, engine, cancels, logger,
       notify: (id, event) => notifier.notify(id, event),
       imageLimits: { maxPixels: config.maxImagePixels },
+      loraDir: config.loraDir,
     }),
   });
   worker.on('error', (err) => logger.error({ err }, 'generate worker error'));
@@ -88,6 +98,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   let closing: Promise<void> | undefined;
   return {
+    async ready() {
+      if (closing) return { ok: false, detail: 'worker shutting down' };
+      const ping = connection.ping();
+      ping.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), 1500); });
+      const answer = await Promise.race([ping.then(() => 'ok' as const, () => 'error' as const), timeout]);
+      clearTimeout(timer);
+      if (answer !== 'ok') return { ok: false, detail: `redis ${answer === 'timeout' ? 'does not answer' : 'unreachable'}` };
+      if (!engine.isAlive()) return { ok: false, detail: 'engine thread not running' };
+      if (!engine.hasLoaded(config.defaultModel)) return { ok: false, detail: `default model ${config.defaultModel} not loaded` };
+      return { ok: true };
+    },
     close() {
       closing ??= (async () => {
         logger.info({ graceMs: config.shutdownGraceMs }, 'generate worker stopping');

@@ -1,13 +1,14 @@
 /** @sdsvc/engine: Stable Diffusion on ONNX Runtime (see docs/ARCHITECTURE.md). */
-export { EngineHost, type EngineHostOptions, type HostGenerateOptions } from './runtime/engine-host.ts';
+export { EngineHost, EngineThreadDiedError, type EngineHostOptions, type EngineSupervision, type HostGenerateOptions } from './runtime/engine-host.ts';
 export { StableDiffusionPipeline, type PipelineLoadOptions } from './pipelines/stable-diffusion-pipeline.ts';
-export type { GenerateMode, GenerateOptions, GenerateRequest, GenerateResult, MaskImage, RgbImage } from './pipelines/types.ts';
+export { SDXL_REQUEST_FIELDS, type GenerateMode, type GenerateOptions, type GenerateRequest, type GenerateResult, type MaskImage, type RgbImage, type ImageSize, type CropCoords } from './pipelines/types.ts';
 export { abortError } from './pipelines/abort.ts';
 export type { EngineLora } from './pipelines/types.ts';
 export { LoraPipelineCache, loraSetKey, DEFAULT_LORA_PIPELINES_MAX } from './runtime/lora-pipelines.ts';
 export {
   readModelInfo, listModels, scanModels, checkSize, ModelFolderError, UnsupportedModelError,
-  type ModelInfo, type ModelKind, type Capability, type ModelProblem, type ModelScan,
+  SDXL_DEFAULT_STRENGTH, SDXL_DEFAULT_AESTHETIC_SCORE,
+  type ModelInfo, type ModelKind, type Capability, type ModelProblem, type ModelScan, type SdxlInfo,
 } from './models/model-info.ts';
 export type { ExecutionProviderName, SessionConfig } from './models/onnx-session.ts';
 export { TorchGenerator } from './random/torch-generator.ts';

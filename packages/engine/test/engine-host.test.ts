@@ -2,6 +2,9 @@
 // step, cancel stops a job between steps, and the pipeline is reused for the next job.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EngineHost } from '../src/runtime/engine-host.ts';
 import type { GenerateRequest } from '../src/pipelines/types.ts';
 import { MODELS_DIR } from './support/pipeline-golden.ts';
@@ -54,4 +57,46 @@ test('an already aborted signal rejects at once; unknown models are named', asyn
   controller.abort();
   await assert.rejects(host.generate('tiny-sd15', request, { signal: controller.signal }), { name: 'AbortError' });
   await assert.rejects(host.generate('no-such-model', request), /unknown model "no-such-model"/);
+});
+
+test('a dead engine thread rejects the job in flight as EngineThreadDiedError, restarts and reloads its models', async () => {
+  const crashFile = join(tmpdir(), `sdsvc-engine-crash-${process.pid}-a`);
+  process.env.SDSVC_TEST_ENGINE_CRASH_FILE = crashFile; // read by threads started from now on
+  const h = await EngineHost.start({ modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, restartBackoffMs: 10, log: () => {} });
+  try {
+    await h.preload('tiny-sd15');
+    assert.ok(h.hasLoaded('tiny-sd15'));
+    writeFileSync(crashFile, '');
+    await assert.rejects(h.generate('tiny-sd15', { ...request, steps: 2 }), { name: 'EngineThreadDiedError' });
+    assert.equal(h.isAlive(), false, 'dead until the restart');
+    const again = await h.generate('tiny-sd15', { ...request, steps: 2 }); // waits for the new thread
+    assert.equal(again.images.length, 1);
+    assert.ok(h.isAlive());
+    assert.ok(h.hasLoaded('tiny-sd15'), 'preloaded again on the new thread');
+  } finally {
+    delete process.env.SDSVC_TEST_ENGINE_CRASH_FILE;
+    await h.close();
+  }
+});
+
+test('after too many deaths the host gives up and reports it', async () => {
+  const crashFile = join(tmpdir(), `sdsvc-engine-crash-${process.pid}-b`);
+  process.env.SDSVC_TEST_ENGINE_CRASH_FILE = crashFile;
+  let fatal: Error | undefined;
+  const h = await EngineHost.start({
+    modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, restartBackoffMs: 10, maxRestarts: 1,
+    onFatal: (err) => { fatal = err; }, log: () => {},
+  });
+  try {
+    for (let i = 0; i < 2; i++) {
+      writeFileSync(crashFile, '');
+      await assert.rejects(h.generate('tiny-sd15', { ...request, steps: 1 }), { name: 'EngineThreadDiedError' });
+    }
+    assert.ok(fatal, 'onFatal called after the second death');
+    assert.equal(h.isAlive(), false);
+    await assert.rejects(h.generate('tiny-sd15', { ...request, steps: 1 }));
+  } finally {
+    delete process.env.SDSVC_TEST_ENGINE_CRASH_FILE;
+    await h.close();
+  }
 });

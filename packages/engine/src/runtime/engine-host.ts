@@ -1,13 +1,29 @@
 /**
  * EngineHost: the main-thread handle on the engine thread. generate() forwards a job, relays
  * per-step progress, and cancels through a SharedArrayBuffer flag when the signal aborts.
+ *
+ * The thread is supervised: when it dies (uncaught error, out of memory, native crash reported as
+ * an exit), the jobs in flight reject with EngineThreadDiedError (the caller retries them: the
+ * input was not at fault), and a new thread is started after a backoff, with the models that were
+ * preloaded loaded again. After `maxRestarts` deaths within `restartWindowMs` it gives up and calls
+ * `onFatal` (the worker process exits non-zero so an orchestrator restarts it).
  */
 import { Worker } from 'node:worker_threads';
 import type { GenerateRequest, GenerateResult } from '../pipelines/types.ts';
 import { abortError } from '../pipelines/abort.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
-export type EngineHostOptions = EngineThreadOptions & { log?: (message: string) => void };
+export interface EngineSupervision {
+  /** Thread deaths tolerated within restartWindowMs before onFatal (default 5). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /** First restart delay, doubled per recent death, capped at 10 s (default 500 ms). */
+  restartBackoffMs?: number;
+  /** The thread cannot be kept alive; default: log only (the host stays dead). */
+  onFatal?: (err: Error) => void;
+}
+
+export type EngineHostOptions = EngineThreadOptions & EngineSupervision & { log?: (message: string) => void };
 
 export interface HostGenerateOptions {
   onStep?: (step: number, total: number) => void;
@@ -20,6 +36,14 @@ interface Pending {
   onStep?: (step: number, total: number) => void;
 }
 
+/** The engine thread died while this job was in flight: not the job's fault, run it again. */
+export class EngineThreadDiedError extends Error {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts);
+    this.name = 'EngineThreadDiedError';
+  }
+}
+
 function revive(e: SerializedError): Error {
   const err = new Error(e.message);
   err.name = e.name;
@@ -27,16 +51,64 @@ function revive(e: SerializedError): Error {
   return err;
 }
 
+function spawnThread(threadOpts: EngineThreadOptions): Promise<Worker> {
+  const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: threadOpts });
+  return new Promise<Worker>((resolve, reject) => {
+    worker.once('online', () => resolve(worker));
+    worker.once('error', reject);
+  });
+}
+
 export class EngineHost {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Resolves when a thread is up (a restart in progress replaces it). */
+  private up: Promise<void> = Promise.resolve();
+  private alive = true;
+  private readonly deaths: number[] = [];
+  /** Models preloaded on request: loaded again on a new thread. */
+  private readonly wanted = new Set<string>();
+  /** Models whose preload succeeded on the current thread. */
+  private readonly loaded = new Set<string>();
+  private readonly threadOpts: EngineThreadOptions;
+  private readonly supervision: EngineSupervision;
+  private readonly log: (m: string) => void;
 
-  private constructor(worker: Worker, log: (m: string) => void) {
+  private constructor(worker: Worker, threadOpts: EngineThreadOptions, supervision: EngineSupervision, log: (m: string) => void) {
     this.worker = worker;
+    this.threadOpts = threadOpts;
+    this.supervision = supervision;
+    this.log = log;
+    this.attach(worker);
+  }
+
+  static async start(opts: EngineHostOptions): Promise<EngineHost> {
+    const { log = (m: string) => console.warn(m), maxRestarts, restartWindowMs, restartBackoffMs, onFatal, ...threadOpts } = opts;
+    const worker = await spawnThread(threadOpts);
+    return new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log);
+  }
+
+  /** True while a thread is running (false while it restarts, after close or after giving up). */
+  isAlive(): boolean {
+    return this.alive && !this.closed;
+  }
+
+  /** True when `modelId` was preloaded successfully on the thread running now. */
+  hasLoaded(modelId: string): boolean {
+    return this.isAlive() && this.loaded.has(modelId);
+  }
+
+  private attach(worker: Worker): void {
+    let dead = false;
+    const died = (err: Error) => {
+      if (dead || worker !== this.worker) return;
+      dead = true;
+      this.onDeath(err);
+    };
     worker.on('message', (msg: FromEngine) => {
-      if (msg.type === 'log') return log(msg.message);
+      if (msg.type === 'log') return this.log(msg.message);
       const p = this.pending.get(msg.id);
       if (!p) return;
       if (msg.type === 'progress') return p.onStep?.(msg.step, msg.total);
@@ -44,64 +116,109 @@ export class EngineHost {
       if (msg.type === 'result') p.resolve(msg.result);
       else p.reject(revive(msg.error));
     });
-    const failAll = (err: Error) => {
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    worker.on('error', failAll);
+    worker.on('error', (err) => died(new EngineThreadDiedError(`engine thread crashed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => {
-      if (!this.closed) failAll(new Error(`engine thread exited (code ${code})`));
+      if (this.closed) return;
+      died(new EngineThreadDiedError(`engine thread exited (code ${code})`));
+    });
+  }
+
+  private onDeath(err: Error): void {
+    this.alive = false;
+    this.loaded.clear();
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (this.closed) return;
+    const now = Date.now();
+    const windowMs = this.supervision.restartWindowMs ?? 60_000;
+    this.deaths.push(now);
+    while (this.deaths.length > 0 && this.deaths[0]! < now - windowMs) this.deaths.shift();
+    const max = this.supervision.maxRestarts ?? 5;
+    if (this.deaths.length > max) {
+      this.log(`engine thread died ${this.deaths.length} times within ${windowMs} ms: giving up (${err.message})`);
+      this.up = Promise.reject(err);
+      this.up.catch(() => {});
       this.closed = true;
-    });
+      (this.supervision.onFatal ?? (() => {}))(err);
+      return;
+    }
+    const delay = Math.min(10_000, (this.supervision.restartBackoffMs ?? 500) * 2 ** (this.deaths.length - 1));
+    this.log(`${err.message}; restarting it in ${delay} ms`);
+    this.up = (async () => {
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.closed) throw new Error('EngineHost is closed');
+      try {
+        const worker = await spawnThread(this.threadOpts);
+        if (this.closed) { await worker.terminate(); throw new Error('EngineHost is closed'); }
+        this.worker = worker;
+        this.attach(worker);
+        this.alive = true;
+      } catch (spawnErr) {
+        this.onDeath(new EngineThreadDiedError(`engine thread could not restart: ${(spawnErr as Error).message}`, { cause: spawnErr }));
+        return;
+      }
+      for (const model of this.wanted) {
+        await this.load(model).catch((e: unknown) => this.log(`preloading ${model} after restart failed: ${(e as Error).message}`));
+      }
+    })();
+    this.up.catch(() => {});
   }
 
-  static async start(opts: EngineHostOptions): Promise<EngineHost> {
-    const { log = (m: string) => console.warn(m), ...threadOpts } = opts;
-    const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: threadOpts });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
-      worker.once('error', reject);
-    });
-    return new EngineHost(worker, log);
+  private async request<T>(build: (id: number) => ToEngine, onStep?: (step: number, total: number) => void): Promise<T> {
+    await this.up;
+    return await this.send(build, onStep);
   }
 
-  private send(msg: ToEngine): void {
+  private async send<T>(build: (id: number) => ToEngine, onStep?: (step: number, total: number) => void): Promise<T> {
     if (this.closed) throw new Error('EngineHost is closed');
-    this.worker.postMessage(msg);
-  }
-
-  /** Loads (and warms) a model's pipeline ahead of its first job. */
-  preload(modelId: string): Promise<void> {
     const id = this.nextId++;
-    return new Promise<GenerateResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.send({ type: 'preload', id, modelId });
-    }).then(() => undefined);
+    return await new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: GenerateResult) => void, reject, onStep });
+      this.worker.postMessage(build(id));
+    });
   }
 
-  generate(modelId: string, request: GenerateRequest, opts: HostGenerateOptions = {}): Promise<GenerateResult> {
+  /** Loads (and warms) a model's pipeline ahead of its first job (again after a thread restart). */
+  async preload(modelId: string): Promise<void> {
+    this.wanted.add(modelId);
+    await this.up;
+    await this.load(modelId);
+  }
+
+  /** Preload on the thread running now (the restart path calls it before `up` resolves). */
+  private async load(modelId: string): Promise<void> {
+    const worker = this.worker;
+    await this.send<GenerateResult>((id) => ({ type: 'preload', id, modelId }));
+    if (worker === this.worker && this.alive) this.loaded.add(modelId);
+  }
+
+  async generate(modelId: string, request: GenerateRequest, opts: HostGenerateOptions = {}): Promise<GenerateResult> {
     const { signal } = opts;
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
-    const id = this.nextId++;
+    if (signal?.aborted) throw abortError(signal.reason);
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);
     const onAbort = () => Atomics.store(flag, 0, 1);
     signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<GenerateResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onStep: opts.onStep });
-      this.send({ type: 'generate', id, modelId, request, cancel });
-    }).finally(() => signal?.removeEventListener('abort', onAbort));
+    try {
+      return await this.request<GenerateResult>((id) => ({ type: 'generate', id, modelId, request, cancel }), opts.onStep);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Releases every session and ends the thread; pending jobs are rejected. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage({ type: 'close' } satisfies ToEngine);
     this.closed = true;
-    const timer = setTimeout(() => void this.worker.terminate(), 10_000);
-    await exited;
-    clearTimeout(timer);
+    const worker = this.worker;
+    if (this.alive) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'close' } satisfies ToEngine);
+      const timer = setTimeout(() => void worker.terminate(), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.alive = false;
     for (const p of this.pending.values()) p.reject(new Error('EngineHost closed'));
     this.pending.clear();
   }
