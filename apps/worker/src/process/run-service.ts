@@ -2,11 +2,15 @@
 // embedded defaults (Redis found or started), the parts the role asks for, and graceful shutdown.
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config, type Role } from '@sdsvc/config';
+import { createFailFastRedis, quitRedis } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
+import { startHealthServer, type RunningHealthServer, type WorkerReadiness } from '../health-server.ts';
 import { resolveRedis } from './embedded-redis.ts';
-import { onShutdownSignal } from './shutdown.ts';
+import { onShutdownSignal, SHUTDOWN_MARGIN_MS } from './shutdown.ts';
 
 interface Closable { close(): Promise<void> }
+/** The generate worker's own readiness (engine thread alive, default model loaded), when it reports one. */
+interface ReportsReadiness { ready?(): Promise<WorkerReadiness> }
 
 export interface RunServiceOptions {
   /** Forced role (the worker-only entry); else ROLE from the environment. */
@@ -30,7 +34,8 @@ export async function runService(opts: RunServiceOptions = {}): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: `sdsvc-${role}` });
   for (const warning of config.warnings) logger.warn(warning);
 
-  const parts: Closable[] = []; // closed in reverse start order
+  const parts: Closable[] = []; // closed together on shutdown
+  let health: RunningHealthServer | null = null;
   let redisStop = async () => {};
   try {
     const redis = await resolveRedis(config.redisUrl, resolve(process.cwd(), '.data/redis'));
@@ -44,7 +49,11 @@ export async function runService(opts: RunServiceOptions = {}): Promise<void> {
       const { startWebhookDelivery } = await import('../webhook-delivery.ts');
       const delivery = await startWebhookDelivery({ config, logger });
       if (delivery) parts.push(delivery);
-      parts.push(await startWorker({ config, logger }));
+      const worker = await startWorker({ config, logger });
+      parts.push(worker);
+      if (config.workerHealthPort !== undefined) {
+        health = await startWorkerHealth(config, config.workerHealthPort, worker, logger);
+      }
     }
     if (role === 'api' || role === 'all') {
       if (!opts.startApi) throw new Error(`ROLE=${role} needs the API: start it with apps/api/src/main.ts`);
@@ -53,6 +62,7 @@ export async function runService(opts: RunServiceOptions = {}): Promise<void> {
   } catch (err) {
     logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     await closeAll(parts, logger);
+    await health?.close().catch(() => {});
     await redisStop().catch(() => {});
     logger.flush?.();
     process.exit(1);
@@ -60,14 +70,40 @@ export async function runService(opts: RunServiceOptions = {}): Promise<void> {
   logger.info({ role }, 'service started');
 
   onShutdownSignal(logger, async () => {
+    health?.markStopping();
     await closeAll(parts, logger);
+    await health?.close();
     await redisStop();
-  });
+  }, { deadlineMs: config.shutdownGraceMs + SHUTDOWN_MARGIN_MS });
 }
 
 async function closeAll(parts: Closable[], logger: Logger): Promise<void> {
-  // API first (no new submissions), then the workers (hand back running jobs).
-  for (const part of [...parts].reverse()) {
-    await part.close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
-  }
+  // Together: the worker's grace period (then hand-back) starts at once, while the API stops
+  // taking requests and ends its streams; nothing waits for another part.
+  await Promise.all(parts.map((part) => part.close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'))));
+}
+
+/** WORKER_HEALTH_PORT: ready = Redis answers and the generate worker says its engine is ready. */
+async function startWorkerHealth(config: Config, port: number, worker: Closable & ReportsReadiness, logger: Logger): Promise<RunningHealthServer> {
+  // Its own fail-fast connection: a probe must answer "not ready", not wait for a reconnect.
+  const probe = createFailFastRedis(config.redisUrl!);
+  probe.on('error', () => { /* reported by /readyz */ });
+  const server = await startHealthServer({
+    port,
+    logger,
+    ready: async () => {
+      const [redis, engine] = await Promise.all([
+        probe.ping().then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message })),
+        worker.ready ? worker.ready() : Promise.resolve({ ok: true, detail: { reported: false } }),
+      ]);
+      return { ok: redis.ok && engine.ok, detail: { redis, engine } };
+    },
+  });
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await quitRedis(probe, 500);
+    },
+  };
 }
