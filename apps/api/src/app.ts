@@ -18,6 +18,8 @@ import { jobsCreateRoutes } from './routes/jobs-create.ts';
 import { jobsEventsRoutes } from './routes/jobs-events.ts';
 import { jobsReadRoutes } from './routes/jobs-read.ts';
 import { modelsRoutes } from './routes/models.ts';
+import { lorasRoutes } from './routes/loras.ts';
+import { LoraLibrary } from '@sdsvc/lora';
 
 export type { AppDeps } from './deps.ts';
 
@@ -47,7 +49,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The one submission path: every protocol adapter submits, reads and cancels through it.
   const promptPolicy = deps.config.promptBlocklistFile ? await PromptPolicy.fromFile(deps.config.promptBlocklistFile) : undefined;
   if (promptPolicy) deps.logger.info({ entries: promptPolicy.size }, 'prompt blocklist loaded');
-  const jobs = new JobService({ ...deps, catalog, promptPolicy });
+  const loras = new LoraLibrary(deps.config.loraDir ?? 'loras');
+  const jobs = new JobService({ ...deps, catalog, promptPolicy, loras });
 
   await app.register(errorsPlugin);
   await app.register(requestIdPlugin);
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { deps });
   await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
+  await app.register(lorasRoutes, { library: loras });
   await app.register(jobsCreateRoutes, { jobs, view });
   await app.register(jobsReadRoutes, { jobs, view });
   await app.register(jobsEventsRoutes, { deps, view });

@@ -23,6 +23,8 @@ export interface RunJobDeps {
   logger: Logger;
   /** Bounds for decoding stored input images. */
   imageLimits: DecodeLimits;
+  /** LORA_DIR: where the files of params.loras are. */
+  loraDir?: string;
 }
 
 /** Abort reason used when this worker shuts down: the job goes back to the queue. */
@@ -62,7 +64,7 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
     if (await deps.store.isCancelRequested(id)) abort.abort(new CancelRequested(id));
 
     const inputs = await loadJobInputs(record.type, record.params, deps.objects, deps.imageLimits);
-    const request = buildGenerateRequest(record.type, record.params, inputs);
+    const request = buildGenerateRequest(record.type, record.params, inputs, { loraDir: deps.loraDir });
 
     // Every step is reported, in order: each write waits for the previous one.
     let progress: Promise<void> = Promise.resolve();

@@ -7,5 +7,5 @@ export { planMerge, type LoraApplication, type WeightPatch, type GraphIndexes } 
 export { indexOnnxGraph, type OnnxGraphIndex, type InitializerInfo, type WeightNode } from './onnx/graph-index.ts';
 export { patchGraph, type PatchedGraph } from './onnx/patch.ts';
 export { OnnxFormatError } from './onnx/wire.ts';
-export { LoraLibrary, loadLoraFile, isLoraId, sha256Hex, LORA_EXTENSION, type LoraEntry, type LoadedLora } from './lora-dir.ts';
+export { LoraLibrary, loadLoraFile, isLoraId, loraFilePath, sha256Hex, LORA_EXTENSION, type LoraEntry, type LoadedLora } from './lora-dir.ts';
 export { mergeLoras, checkLorasFit, modelGraphIndexes, LORA_COMPONENTS, type MergedModel } from './merge.ts';

@@ -32,6 +32,11 @@ export function isLoraId(id: string): boolean {
   return id.length > 0 && id.length <= 200 && ID_RE.test(id) && !id.split('/').some((p) => p === '.' || p === '..' || p.endsWith('.'));
 }
 
+/** The file of LoRA `id` below `dir` (ids are checked with isLoraId first). */
+export function loraFilePath(dir: string, id: string): string {
+  return join(resolve(dir), ...id.split('/')) + LORA_EXTENSION;
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -93,7 +98,7 @@ export class LoraLibrary {
   /** The LoRA called `id`: UnknownLoraError when there is none, LoraFormatError when it is malformed. */
   async load(id: string): Promise<LoadedLora> {
     if (!isLoraId(id)) throw new UnknownLoraError(id, 'not a valid LoRA id (a path below LORA_DIR without .safetensors)');
-    const file = join(this.dir, ...id.split('/')) + LORA_EXTENSION;
+    const file = loraFilePath(this.dir, id);
     if (relative(this.dir, file).startsWith('..')) throw new UnknownLoraError(id, 'outside LORA_DIR');
     let c: Cached;
     try {

@@ -10,6 +10,7 @@ import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/p
 import type { JobLog, SubmissionDeps } from './deps.ts';
 import { decodeImage, decodeMaskAt, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
 import { enforceLimits } from './limits.ts';
+import { resolveJobLoras } from './loras.ts';
 import { REQUEST_SCHEDULERS } from './model-catalog.ts';
 import { buildParams, chooseSize } from './normalise.ts';
 import { referenceSource } from './reference.ts';
@@ -103,6 +104,8 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}"${hint}; valid schedulers: default, ${REQUEST_SCHEDULERS.join(', ')}`);
   }
 
+  const loras = await resolveJobLoras(deps, req, prompt, model);
+
   // Decode every input before anything is stored: a bad image costs no storage.
   const files = input.files ?? new Map<ImageField, Buffer>();
   const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
@@ -121,6 +124,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   if (decoded.mask) inputs.mask_image = await storeInput(objectStore, id, 'mask_image', decoded.mask);
   if (decoded.reference) inputs.reference_image = await storeInput(objectStore, id, 'reference_image', decoded.reference);
   const params = buildParams(req, prompt, size, inputs);
+  if (loras.length > 0) params.loras = loras;
 
   if (idemKey) {
     const existing = replayOf(await idempotency.claim(idemKey, id, input.hash));
