@@ -85,7 +85,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       notify: (id, event) => notifier.notify(id, event),
       imageLimits: { maxPixels: config.maxImagePixels },
       loraDir: config.loraDir,
-      loraDir: config.loraDir,
     }),
   });
   worker.on('error', (err) => logger.error({ err }, 'generate worker error'));

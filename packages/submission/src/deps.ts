@@ -8,7 +8,6 @@ import type { Logger } from '@sdsvc/logging';
 import type { PromptPolicy } from '@sdsvc/safety';
 import type { ObjectStore } from '@sdsvc/storage';
 import type { LoraLibrary } from '@sdsvc/lora';
-import type { LoraLibrary } from '@sdsvc/lora';
 import type { ModelCatalog } from './model-catalog.ts';
 
 export type SubmissionConfig = Pick<Config,
