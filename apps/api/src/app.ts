@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redis: deps.redis, prefix: deps.store.prefix, perMinute: deps.config.rateLimitPerMinute ?? 0, windowMs: deps.rateLimitWindowMs,
   });
   await app.register(healthRoutes, { deps });
-  await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel });
+  await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel, limits: deps.config });
   await app.register(lorasRoutes, { library: loras });
   await app.register(jobsCreateRoutes, { jobs, view });
   await app.register(jobsReadRoutes, { jobs, view });

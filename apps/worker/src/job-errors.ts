@@ -1,5 +1,6 @@
 // What can go wrong while running a job, as the stable codes clients see on `error.code`, and
 // whether another attempt could help (only storage outages and unexpected errors are retried).
+import { scrubInternals } from '@sdsvc/logging';
 import { isStorageError } from '@sdsvc/storage';
 
 export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error';
@@ -18,11 +19,11 @@ export class JobFailure extends Error {
 
 /** Wraps a storage error: an outage is transient; a missing input object is not. */
 export function storageFailure(action: string, err: unknown): JobFailure {
-  const detail = err instanceof Error ? err.message || err.name : String(err);
   if (isStorageError(err, 'object_not_found') || isStorageError(err, 'invalid_key')) {
-    return new JobFailure('internal_error', `${action}: ${detail}`, { retryable: false, cause: err });
+    return new JobFailure('internal_error', `${action}: a stored object is missing`, { retryable: false, cause: err });
   }
-  return new JobFailure('storage_unavailable', `object storage unavailable while ${action}: ${detail}`, { cause: err });
+  // Storage detail (bucket, endpoint, path) goes to the log through `cause`, not to the client.
+  return new JobFailure('storage_unavailable', `object storage unavailable while ${action}`, { cause: err });
 }
 
 /** The engine rejected the model or the request: retrying the same input gives the same error. */
@@ -30,15 +31,15 @@ export function modelFailure(err: unknown): JobFailure {
   const detail = err instanceof Error ? err.message : String(err);
   // The engine thread keeps the error's name: a prompt longer than a static-text-axis UNet takes.
   if (err instanceof Error && err.name === 'PromptTooLongError') {
-    return new JobFailure('prompt_too_long', detail, { retryable: false, cause: err });
+    return new JobFailure('prompt_too_long', scrubInternals(detail), { retryable: false, cause: err });
   }
-  return new JobFailure('model_error', `model error: ${detail}`, { retryable: false, cause: err });
+  return new JobFailure('model_error', `model error: ${scrubInternals(detail)}`, { retryable: false, cause: err });
 }
 
 export function toJobFailure(err: unknown): JobFailure {
   if (err instanceof JobFailure) return err;
-  const detail = err instanceof Error ? err.message : String(err);
-  return new JobFailure('internal_error', `internal error: ${detail}`, { retryable: true, cause: err });
+  // The detail is logged through `cause`; the client only learns that something broke.
+  return new JobFailure('internal_error', 'internal error', { retryable: true, cause: err });
 }
 
 export function isAbortError(err: unknown): boolean {

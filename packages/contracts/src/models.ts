@@ -2,6 +2,14 @@
 import { z } from 'zod';
 import { JobType } from './common.ts';
 
+export const ModelLimits = z.object({
+  max_output_pixels: z.int().describe('Largest width × height (MAX_OUTPUT_PIXELS; default 4 × the native pixel count)'),
+  max_steps: z.int().describe('Largest steps (MAX_STEPS)'),
+  max_num_images: z.int().describe('Largest num_images (MAX_NUM_IMAGES)'),
+  job_timeout_ms: z.int().nullable().describe('Deadline of a running job (JOB_TIMEOUT_MS); null: none'),
+}).describe('What one job on this model may cost; past it: 400 limit_exceeded naming the limit. MODEL_LIMITS overrides the global values per model.');
+export type ModelLimits = z.infer<typeof ModelLimits>;
+
 export const ModelSummary = z.object({
   id: z.string(),
   kind: z.string().describe('Architecture family: sd1, sd2, sdxl, …'),
@@ -11,6 +19,7 @@ export const ModelSummary = z.object({
   default_scheduler: z.string(),
   schedulers: z.array(z.string()).describe('Scheduler names a job may use (lower case), besides `default` (the model\'s own, `default_scheduler`)'),
   default: z.boolean().describe('True for DEFAULT_MODEL'),
+  limits: ModelLimits,
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 

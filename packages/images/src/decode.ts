@@ -1,8 +1,17 @@
-// Decode and validate user images with sharp. The declared size is checked before any pixel is
-// decoded, and sharp's own `limitInputPixels` guards the decoder itself (decompression bombs).
+// Decode and validate user images with sharp. The magic bytes are checked before libvips parses
+// anything (only PNG, JPEG, WebP and GIF; every other libvips loader is blocked in this process),
+// the declared size is checked before any pixel is decoded, and sharp's own `limitInputPixels`
+// guards the decoder itself (decompression bombs). Multi-frame inputs (GIF, WebP) give their first
+// frame. Decoded pixels carry no metadata: outputs never inherit an input's EXIF or ICC profile.
 import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 import { ImageInputError } from './errors.ts';
+import { sniffFormat, sniffOtherImageFormat } from './magic.ts';
 import type { RgbImage } from './types.ts';
+
+/** libvips loaders we keep; every other one (SVG, TIFF, HEIF, PDF, magick, …) is blocked process-wide. */
+export const ALLOWED_LOADERS = ['VipsForeignLoadPng', 'VipsForeignLoadJpeg', 'VipsForeignLoadWebp', 'VipsForeignLoadNsgif'] as const;
+sharp.block({ operation: ['VipsForeignLoad'] });
+sharp.unblock({ operation: [...ALLOWED_LOADERS] });
 
 export const SUPPORTED_INPUT_FORMATS = ['png', 'jpeg', 'webp', 'gif'] as const;
 
@@ -25,6 +34,11 @@ export interface OpenedImage {
 export async function openInputImage(buf: Uint8Array, limits: DecodeLimits, what = 'image'): Promise<OpenedImage> {
   if (limits.maxBytes !== undefined && buf.byteLength > limits.maxBytes) {
     throw new ImageInputError('image_too_large', `${what} is ${buf.byteLength} bytes; the limit is ${limits.maxBytes}`);
+  }
+  if (!sniffFormat(buf)) {
+    const other = sniffOtherImageFormat(buf);
+    if (other) throw new ImageInputError('image_unsupported_format', `${what} format ${other} is not supported (use ${SUPPORTED_INPUT_FORMATS.join(', ')})`);
+    throw new ImageInputError('image_invalid', `${what} is not a PNG, JPEG, WebP or GIF file`);
   }
   const options: SharpOptions = { limitInputPixels: Math.max(1, Math.floor(limits.maxPixels)), pages: 1, failOn: 'error' };
   let meta: Metadata;
@@ -62,7 +76,8 @@ function decodeError(cause: unknown, what: string): ImageInputError {
   if (/pixel limit/i.test(message)) {
     return new ImageInputError('image_too_large', `${what} exceeds the pixel limit`, { cause });
   }
-  return new ImageInputError('image_invalid', `${what} could not be decoded: ${message}`, { cause });
+  // libvips' own text stays in the cause (logged), not in what the client is told.
+  return new ImageInputError('image_invalid', `${what} could not be decoded (corrupt or truncated data)`, { cause });
 }
 
 /** Decodes to RGB: first frame, EXIF orientation applied, transparency flattened over white. */

@@ -1,8 +1,9 @@
 export type { RgbImage, GrayImage, ResizeMode } from './types.ts';
 export { ImageInputError, type ImageErrorCode } from './errors.ts';
-export { decodeInputImage, SUPPORTED_INPUT_FORMATS, type DecodeLimits } from './decode.ts';
+export { decodeInputImage, SUPPORTED_INPUT_FORMATS, ALLOWED_LOADERS, type DecodeLimits } from './decode.ts';
+export { sniffFormat, type AcceptedFormat } from './magic.ts';
 export { fitImage, defaultSizeFor } from './fit.ts';
-export { decodeMask, blurMask, type DecodeMaskOptions } from './mask.ts';
+export { decodeMask, blurMask, grayToRgb, type DecodeMaskOptions } from './mask.ts';
 export { applyOverlay } from './overlay.ts';
 export {
   maskBoundingBox, getCropRegion, expandCropRegion, inpaintCropRegion, cropImage, cropAndFit, pasteRegion, type CropRegion,

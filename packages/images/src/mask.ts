@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { openInputImage, toRaw } from './decode.ts';
 import { ImageInputError } from './errors.ts';
 import { fitImage } from './fit.ts';
-import type { GrayImage, ResizeMode } from './types.ts';
+import type { GrayImage, ResizeMode, RgbImage } from './types.ts';
 
 export interface DecodeMaskOptions {
   /** Generation size the mask is fitted to (same mode as the init image, so they stay aligned). */
@@ -34,31 +34,25 @@ export async function decodeMask(buf: Uint8Array, options: DecodeMaskOptions): P
       `mask is ${width}×${height} but the image is ${options.imageSize.width}×${options.imageSize.height}; they must be the same size`,
     );
   }
-
-  const pixels = width * height;
-  const gray = new Uint8Array(pixels);
-  if (isAlphaOnlyMask(data, pixels)) {
-    for (let i = 0; i < pixels; i++) gray[i] = 255 - data[i * 4 + 3];
-  } else {
-    for (let i = 0; i < pixels; i++) {
-      const r = data[i * 4], g = data[i * 4 + 1], b = data[i * 4 + 2];
-      gray[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
-    }
-  }
-  if (options.invert) for (let i = 0; i < pixels; i++) gray[i] = 255 - gray[i];
-  return fitImage({ data: gray, width, height }, options.width, options.height, options.resizeMode ?? 'resize');
+  // Per-pixel work runs in libvips (its thread pool), not on the event loop: a 16-megapixel mask
+  // must not stall every other request.
+  const raw = () => sharp(data, { raw: { width, height, channels: 4 } });
+  let gray = await isAlphaOnlyMask(raw())
+    ? raw().extractChannel(3).negate()
+    // ITU-R 601 luma as PIL's convert('L'): (19595 r + 38470 g + 7471 b + 32768) >> 16. The +0.5
+    // turns libvips' truncating cast into that rounding (the weights sum to 1).
+    : raw().removeAlpha().recomb([[19595 / 65536, 38470 / 65536, 7471 / 65536], [0, 0, 0], [0, 0, 0]]).linear(1, 0.5).extractChannel(0);
+  if (options.invert) gray = sharp(await gray.raw().toBuffer(), { raw: { width, height, channels: 1 } }).negate().extractChannel(0); // raw 1-channel input is widened to sRGB
+  const out = await gray.raw().toBuffer();
+  if (out.length !== width * height) throw new ImageInputError('image_invalid', 'mask could not be read as one channel');
+  return fitImage({ data: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), width, height }, options.width, options.height, options.resizeMode ?? 'resize');
 }
 
 /** Some transparency, and every pixel has the same colour: the alpha channel is the only signal. */
-function isAlphaOnlyMask(rgba: Uint8Array, pixels: number): boolean {
-  const r = rgba[0], g = rgba[1], b = rgba[2];
-  let translucent = false;
-  for (let i = 0; i < pixels; i++) {
-    const o = i * 4;
-    if (rgba[o] !== r || rgba[o + 1] !== g || rgba[o + 2] !== b) return false;
-    if (rgba[o + 3] !== 255) translucent = true;
-  }
-  return translucent;
+async function isAlphaOnlyMask(rgba: sharp.Sharp): Promise<boolean> {
+  const { channels } = await rgba.stats();
+  const [r, g, b, a] = channels;
+  return r.min === r.max && g.min === g.max && b.min === b.max && a.min < 255;
 }
 
 /**
@@ -73,4 +67,12 @@ export async function blurMask(mask: GrayImage, radius: number): Promise<GrayIma
     .raw()
     .toBuffer();
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: mask.width, height: mask.height };
+}
+
+/** A gray image as RGB (three equal channels), done by libvips. */
+export async function grayToRgb(gray: GrayImage): Promise<RgbImage> {
+  const data = await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } })
+    .toColourspace('srgb').removeAlpha().raw().toBuffer();
+  if (data.length !== gray.width * gray.height * 3) throw new RangeError(`grayToRgb: ${data.length} bytes for ${gray.width}×${gray.height}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: gray.width, height: gray.height };
 }

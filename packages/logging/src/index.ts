@@ -1,6 +1,9 @@
 // pino JSON logger factory, with child loggers that carry request_id / job_id on every line, and
 // redaction so credentials never reach the logs.
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactUrlQuery, redactUrlsInText } from './redact-url.ts';
+
+export { redactUrlQuery, redactUrlsInText, scrubInternals } from './redact-url.ts';
 
 export type { Logger } from 'pino';
 
@@ -15,6 +18,23 @@ export const REDACT_PATHS: readonly string[] = [
 ];
 
 export const REDACTED = '[redacted]';
+
+/**
+ * Fields holding URLs: kept, but their query strings are redacted (signed URL credentials,
+ * webhook tokens). `req.url` is the incoming request line (signed /v1/files/… URLs).
+ */
+export const URL_PATHS: readonly string[] = [
+  'url', '*.url', 'req.url', 'href', '*.href', 'location', '*.location', 'webhook.url', '*.webhook.url',
+  'webhook_url', '*.webhook_url', 'images[*].url', 'result.images[*].url', '*.result.images[*].url', 'job.result.images[*].url',
+];
+const URL_FIELDS = new Set(URL_PATHS.map((p) => p.split('.').pop()!.replace('[*]', '')));
+
+/** pino's censor: URL fields keep everything but their query values; every other path is blanked. */
+function censor(value: unknown, path: string[]): unknown {
+  const field = path[path.length - 1];
+  if (URL_FIELDS.has(field)) return typeof value === 'string' ? redactUrlQuery(value) : value;
+  return REDACTED;
+}
 
 export interface CreateLoggerOptions {
   level?: string;
@@ -32,9 +52,19 @@ export function loggerOptions(opts: Omit<CreateLoggerOptions, 'destination'> = {
     // ISO time and a textual level read better in aggregators than epoch ms and numbers.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    redact: { paths: [...REDACT_PATHS, ...URL_PATHS], censor },
+    // Error messages can quote a URL (a refused webhook, a failed fetch): same treatment.
+    serializers: { err: errSerializer },
     ...opts.pino,
   };
+}
+
+function errSerializer(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (out && typeof out === 'object') {
+    for (const k of ['message', 'stack', 'url']) if (typeof out[k] === 'string') out[k] = redactUrlsInText(out[k] as string);
+  }
+  return out;
 }
 
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {

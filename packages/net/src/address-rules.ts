@@ -1,101 +1,83 @@
-// Which IP addresses outbound requests must not reach: anything not globally routable, plus cloud
-// metadata endpoints. IPv4 embedded in IPv6 (mapped, compatible, NAT64, 6to4) is checked as IPv4.
-import { BlockList, isIP } from 'node:net';
+// Which IP addresses outbound requests must not reach: anything the IANA special-purpose address
+// registries (IPv4 and IPv6) do not mark globally reachable, plus cloud metadata endpoints. The
+// ranges come from ipaddr.js (maintained against those registries) rather than a hand-kept list;
+// the few it lacks are added below. IPv4 carried in IPv6 (mapped ::ffff:0:0/96, translated
+// ::ffff:0:0:0/96, compatible ::/96, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged by its IPv4
+// address, since that is where a dual-stack socket or a translator sends it.
+import ipaddr from 'ipaddr.js';
 
-type Rule = [cidr: string, reason: string];
+type IPv4 = ipaddr.IPv4;
+type IPv6 = ipaddr.IPv6;
 
-const V4: Rule[] = [
-  ['169.254.169.254/32', 'metadata'],
-  ['0.0.0.0/8', 'unspecified'],
-  ['10.0.0.0/8', 'private'],
-  ['100.64.0.0/10', 'cgnat'],
-  ['127.0.0.0/8', 'loopback'],
-  ['169.254.0.0/16', 'link-local'],
-  ['172.16.0.0/12', 'private'],
-  ['192.0.0.0/24', 'reserved'],
-  ['192.0.2.0/24', 'documentation'],
-  ['192.88.99.0/24', 'reserved'],
-  ['192.168.0.0/16', 'private'],
-  ['198.18.0.0/15', 'benchmarking'],
-  ['198.51.100.0/24', 'documentation'],
-  ['203.0.113.0/24', 'documentation'],
-  ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved'],
+const cidr = (s: string): [IPv4 | IPv6, number] => ipaddr.parseCIDR(s);
+
+/** Metadata services answer on link-local / private addresses anyway; named so logs say why. */
+const METADATA: Array<[IPv4 | IPv6, number]> = [
+  cidr('169.254.169.254/32'), // AWS, GCP, Azure, OpenStack…
+  cidr('169.254.170.2/32'), // AWS ECS task metadata
+  cidr('100.100.100.200/32'), // Alibaba Cloud
+  cidr('fd00:ec2::254/128'), // AWS IPv6
 ];
 
-const V6: Rule[] = [
-  ['fd00:ec2::254/128', 'metadata'],
-  ['::/128', 'unspecified'],
-  ['::1/128', 'loopback'],
-  ['100::/64', 'reserved'],
-  ['2001::/23', 'reserved'],
-  ['2001:db8::/32', 'documentation'],
-  ['fc00::/7', 'private'],
-  ['fe80::/10', 'link-local'],
-  ['fec0::/10', 'link-local'],
-  ['ff00::/8', 'multicast'],
-];
+/** Not globally reachable per IANA, missing from ipaddr.js's tables. */
+const EXTRA_V6: Record<string, Array<[IPv6, number]>> = {
+  reserved: [cidr('100:0:0:1::/64') as [IPv6, number]], // RFC 9780 dummy prefix
+};
 
-function lists(rules: Rule[], family: 'ipv4' | 'ipv6'): Array<[BlockList, string]> {
-  return rules.map(([cidr, reason]) => {
-    const [net, bits] = cidr.split('/');
-    const bl = new BlockList();
-    bl.addSubnet(net, Number(bits), family);
-    return [bl, reason];
-  });
+/** ipaddr.js range names → the reasons we report. 'unicast' (ordinary) is not listed. */
+const REASONS: Record<string, string> = {
+  unspecified: 'unspecified', broadcast: 'reserved', multicast: 'multicast', linkLocal: 'link-local',
+  loopback: 'loopback', carrierGradeNat: 'cgnat', private: 'private', reserved: 'reserved', as112: 'reserved',
+  amt: 'reserved', uniqueLocal: 'private', deprecatedSiteLocal: 'link-local', discard: 'reserved',
+  teredo: 'reserved', benchmarking: 'reserved', as112v6: 'reserved', deprecatedOrchid: 'reserved', orchid2: 'reserved',
+  droneRemoteIdProtocolEntityTags: 'reserved', segmentRouting: 'reserved', rfc6052: 'nat64',
+};
+
+const isMetadata = (addr: IPv4 | IPv6): boolean =>
+  METADATA.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
+
+function v4Reason(addr: IPv4): string | null {
+  if (isMetadata(addr)) return 'metadata';
+  const range = addr.range();
+  return range === 'unicast' ? null : (REASONS[range] ?? 'reserved');
 }
 
-const V4_LISTS = lists(V4, 'ipv4');
-const V6_LISTS = lists(V6, 'ipv6');
-
-/** Expands an IPv6 literal to 8 groups of 16 bits. */
-function ipv6Groups(ip: string): number[] {
-  let s = ip.toLowerCase().split('%')[0];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const o = v4[1].split('.').map(Number);
-    s = s.slice(0, -v4[1].length) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, tail] = s.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const fill = s.includes('::') ? new Array(8 - h.length - t.length).fill('0') : [];
-  return [...h, ...fill, ...t].map((g) => parseInt(g, 16));
-}
-
-function v4FromGroups(hi: number, lo: number): string {
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
+const v4Of = (hi: number, lo: number): IPv4 => new ipaddr.IPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
 
 /** The IPv4 address an IPv6 address carries, if it is one of the embedding forms. */
-function embeddedIpv4(g: number[]): string | undefined {
-  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  if (zero(0, 5) && g[5] === 0xffff) return v4FromGroups(g[6], g[7]); // ::ffff:a.b.c.d mapped
-  if (zero(0, 6) && (g[6] !== 0 || g[7] > 1)) return v4FromGroups(g[6], g[7]); // ::a.b.c.d compatible
-  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4FromGroups(g[6], g[7]); // NAT64
-  if (g[0] === 0x2002) return v4FromGroups(g[1], g[2]); // 6to4
-  return undefined;
+function embeddedIpv4(addr: IPv6): IPv4 | null {
+  const p = addr.parts;
+  const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && p[5] === 0xffff) return v4Of(p[6], p[7]); // ::ffff:a.b.c.d mapped
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) return v4Of(p[6], p[7]); // ::ffff:0:a.b.c.d translated (SIIT)
+  if (zero(0, 6) && (p[6] !== 0 || p[7] > 1)) return v4Of(p[6], p[7]); // ::a.b.c.d compatible (deprecated)
+  if (p[0] === 0x64 && p[1] === 0xff9b && zero(2, 6)) return v4Of(p[6], p[7]); // NAT64 well-known prefix /96
+  if (p[0] === 0x2002) return v4Of(p[1], p[2]); // 6to4
+  return null;
+}
+
+function v6Reason(addr: IPv6): string | null {
+  if (isMetadata(addr)) return 'metadata';
+  const v4 = embeddedIpv4(addr);
+  if (v4) {
+    const r = v4Reason(v4);
+    return r ? `${r} (IPv4 in IPv6)` : null;
+  }
+  for (const [reason, nets] of Object.entries(EXTRA_V6)) if (nets.some(([net, bits]) => addr.match(net, bits))) return reason;
+  const range = addr.range();
+  if (range !== 'unicast') return range === 'rfc6052' ? 'nat64 local-use' : (REASONS[range] ?? 'reserved'); // 64:ff9b:1::/48 is local
+  // Only 2000::/3 is allocated for global unicast; everything else is unassigned.
+  return addr.match(ipaddr.IPv6.parse('2000::'), 3) ? null : 'reserved';
 }
 
 /** Why an address must not be reached ('loopback', 'private', 'metadata'…), or null if it is public. */
 export function blockedReason(ip: string): string | null {
-  const family = isIP(ip);
-  if (family === 4) {
-    for (const [bl, reason] of V4_LISTS) if (bl.check(ip, 'ipv4')) return reason;
-    return null;
-  }
-  if (family === 6) {
-    const g = ipv6Groups(ip);
-    const v4 = embeddedIpv4(g);
-    if (v4) {
-      const r = blockedReason(v4);
-      return r ? `${r} (IPv4 in IPv6)` : null;
-    }
-    const canonical = g.map((x) => x.toString(16)).join(':');
-    for (const [bl, reason] of V6_LISTS) if (bl.check(canonical, 'ipv6')) return reason;
-    return null;
-  }
-  return 'not an IP address';
+  const bare = ip.split('%')[0]; // a zone id does not change where the address points
+  if (!ipaddr.isValid(bare)) return 'not an IP address';
+  // ipaddr.js also accepts legacy IPv4 forms ("0x7f.1", "2130706433"); only dotted quads are addresses here.
+  if (!ipaddr.IPv6.isValid(bare) && !ipaddr.IPv4.isValidFourPartDecimal(bare)) return 'not an IP address';
+  const addr = ipaddr.parse(bare);
+  return addr.kind() === 'ipv4' ? v4Reason(addr as IPv4) : v6Reason(addr as IPv6);
 }
 
 export function isPublicAddress(ip: string): boolean {

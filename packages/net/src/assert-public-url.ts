@@ -43,7 +43,8 @@ export async function checkedAddresses(host: string, href: string, opts: UrlRule
   if (!opts.allowPrivate) {
     for (const a of addresses) {
       const reason = blockedReason(a.address);
-      if (reason) throw new UrlNotAllowedError(href, `${host} resolves to ${reason} address ${a.address}`);
+      // The address itself stays out of the message (clients must not learn internal DNS answers).
+      if (reason) throw new UrlNotAllowedError(href, `${host} resolves to a ${reason} address`, a.address);
     }
   }
   return addresses;

@@ -2,10 +2,39 @@
 export class UrlNotAllowedError extends Error {
   readonly code = 'url_not_allowed';
   readonly url: string;
-  constructor(url: string, reason: string) {
-    super(`URL not allowed (${reason}): ${url}`);
+  /** The refused address, for logs only. */
+  readonly address: string | undefined;
+  constructor(url: string, reason: string, address?: string) {
+    super(`URL not allowed (${reason}): ${withoutQuery(url)}`);
     this.name = 'UrlNotAllowedError';
     this.url = url;
+    this.address = address;
+  }
+}
+
+/** A URL as messages quote it: no query string or credentials (tokens live there). */
+export function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return url.split(/[?#]/)[0].slice(0, 200);
+  }
+}
+
+/** A short, stable reason for a network failure: no addresses, ports or TLS certificate names. */
+export function networkReason(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  switch (code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'ECONNRESET': case 'EPIPE': return 'connection reset';
+    case 'ETIMEDOUT': case 'ESOCKETTIMEDOUT': return 'connection timed out';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host not found';
+    default:
+      if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL'))) return 'TLS error';
+      if (typeof code === 'string' && code.startsWith('HPE_')) return 'invalid HTTP response';
+      return 'network error';
   }
 }
 

@@ -1,6 +1,6 @@
 // Fetches an input image from a user-supplied URL: https only (http only when private URLs are
 // allowed, for tests), each redirect re-checked, a byte cap and a deadline.
-import { HostLookupError, ImageFetchError, ImageTooLargeError, RequestTimeoutError, UrlNotAllowedError } from './errors.ts';
+import { HostLookupError, ImageFetchError, ImageTooLargeError, networkReason, RequestTimeoutError, UrlNotAllowedError } from './errors.ts';
 import { safeRequest } from './safe-request.ts';
 import type { ResolveAll } from './assert-public-url.ts';
 
@@ -41,7 +41,7 @@ export async function fetchImage(input: string, opts: FetchImageOptions): Promis
       if (err instanceof UrlNotAllowedError || err instanceof ImageTooLargeError) throw err;
       if (err instanceof RequestTimeoutError) throw new ImageFetchError(`image URL timed out after ${opts.timeoutMs} ms`, { cause: err });
       if (err instanceof HostLookupError) throw new ImageFetchError(err.message, { cause: err });
-      throw new ImageFetchError(`image URL could not be fetched: ${(err as Error).message}`, { cause: err });
+      throw new ImageFetchError(`image URL could not be fetched (${networkReason(err)})`, { cause: err });
     }
     if (REDIRECTS.has(res.status)) {
       const location = res.headers.location;

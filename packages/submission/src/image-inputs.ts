@@ -1,7 +1,7 @@
 // Input images: read from base64 / data URL / https URL / multipart file, decoded and checked at
 // submission (bad images fail fast with a 4xx), then stored as PNG under
 // `<prefix>/<job id>/inputs/<name>.png` so a worker on any host can read them.
-import { decodeInputImage, decodeMask, encodeImage, ImageInputError, type RgbImage } from '@sdsvc/images';
+import { decodeInputImage, decodeMask, encodeImage, grayToRgb, ImageInputError, type RgbImage } from '@sdsvc/images';
 import type { ImageField, InputImageRef } from '@sdsvc/contracts';
 import type { ObjectStore } from '@sdsvc/storage';
 import type { ImageFetcher } from './deps.ts';
@@ -73,9 +73,7 @@ export async function decodeImage(field: ImageField, buf: Buffer, limits: ImageL
 export async function decodeMaskAt(buf: Buffer, size: { width: number; height: number }, limits: ImageLimits): Promise<RgbImage> {
   try {
     const gray = await decodeMask(buf, { ...size, imageSize: size, maxPixels: limits.maxPixels, maxBytes: limits.maxBytes, resizeMode: 'resize' });
-    const rgb = new Uint8Array(gray.data.length * 3);
-    for (let i = 0; i < gray.data.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray.data[i];
-    return { data: rgb, width: gray.width, height: gray.height };
+    return await grayToRgb(gray); // in libvips, off the event loop
   } catch (err) {
     throw imageProblem('mask_image', err);
   }

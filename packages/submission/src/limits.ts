@@ -29,6 +29,8 @@ export interface LimitsConfig {
   maxNumImages?: number;
   modelLimits?: Record<string, CostLimitOverrides>;
   maxActiveJobsPerKey?: number;
+  /** JOB_TIMEOUT_MS (enforced by the worker), shown with the limits. */
+  jobTimeoutMs?: number;
 }
 
 /** The limits that apply to jobs on `model`. */
