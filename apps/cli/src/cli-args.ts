@@ -56,7 +56,8 @@ export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --ou
   --mask-blur N                 default ${DEFAULTS.maskBlur} pixels
   --resize-mode resize|crop|fill  default ${DEFAULTS.resizeMode}
   --invert-mask  --no-overlay
-Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …`;
+Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …
+Read an invisible watermark: npm run generate -- --detect-watermark FILE [--watermark-payload TEXT|0xHEX]`;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -86,7 +86,13 @@ async function main(opts: CliOptions): Promise<void> {
 }
 
 try {
-  await main(parseCliArgs(process.argv.slice(2)));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--detect-watermark')) {
+    const { detectWatermarkCommand } = await import('./detect-watermark.ts');
+    process.exitCode = await detectWatermarkCommand(argv);
+  } else {
+    await main(parseCliArgs(argv));
+  }
 } catch (err) {
   if (err instanceof UsageError) {
     if (err.message) process.stderr.write(`error: ${err.message}\n`);

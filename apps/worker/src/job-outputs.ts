@@ -3,7 +3,7 @@
 import type { JobParams, StoredResultImage } from '@sdsvc/contracts';
 import type { GenerateResult, MaskImage, RgbImage } from '@sdsvc/engine';
 import {
-  applyOverlay, CONTENT_TYPES, encodeImage, formatParameters, pasteRegion, type CropRegion, type GenerationParameters,
+  applyOverlay, CONTENT_TYPES, embedWatermark, encodeImage, formatParameters, pasteRegion, type CropRegion, type GenerationParameters,
 } from '@sdsvc/images';
 import { outputKey, type ObjectStore } from '@sdsvc/storage';
 import { storageFailure } from './job-errors.ts';
@@ -23,6 +23,8 @@ export interface OutputContext {
    * off). The stored image has the original's size.
    */
   fullRes?: { original: RgbImage; region: CropRegion; mask?: MaskImage; padding: number };
+  /** WATERMARK: the payload bits embedded in every image large enough to carry them. */
+  watermark?: readonly number[];
 }
 
 export async function storeOutputs(result: GenerateResult, ctx: OutputContext, store: ObjectStore): Promise<StoredResultImage[]> {
@@ -31,8 +33,9 @@ export async function storeOutputs(result: GenerateResult, ctx: OutputContext, s
   for (const [index, generated] of result.images.entries()) {
     const image = ctx.fullRes ? await pasteRegion(ctx.fullRes.original, generated, ctx.fullRes.region, ctx.fullRes.mask)
       : ctx.overlay ? applyOverlay(generated, ctx.overlay.original, ctx.overlay.mask) : generated;
+    const marked = ctx.watermark ? watermarked(image, ctx.watermark) : image;
     const parameters = formatParameters(parametersOf(ctx, generated.seed));
-    const body = await encodeImage(image, { format, quality: ctx.params.output_quality, parameters, provenance: { creatorTool: 'sdsvc', model: ctx.model } });
+    const body = await encodeImage(marked, { format, quality: ctx.params.output_quality, parameters, provenance: { creatorTool: 'sdsvc', model: ctx.model } });
     const key = outputKey(store, ctx.jobId, index, EXTENSIONS[format]);
     try {
       await store.put(key, body, CONTENT_TYPES[format]);
@@ -45,6 +48,16 @@ export async function storeOutputs(result: GenerateResult, ctx: OutputContext, s
     });
   }
   return stored;
+}
+
+/** The image with the invisible watermark; an image too small for the payload stays unmarked. */
+function watermarked<T extends RgbImage>(image: T, bits: readonly number[]): T {
+  try {
+    return embedWatermark(image, bits);
+  } catch (err) {
+    if (err instanceof RangeError) return image;
+    throw err;
+  }
 }
 
 /** The A1111 `parameters` text: the prompt as written, and what the model actually ran with. */

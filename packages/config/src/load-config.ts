@@ -60,6 +60,9 @@ export interface Config {
   safetyExemptKeys: string[];
   /** MAX_ANIMATION_FRAMES. */
   maxAnimationFrames: number;
+  /** WATERMARK, WATERMARK_PAYLOAD. */
+  watermark: boolean;
+  watermarkPayload: string;
   role: Role;
   logLevel: LogLevel;
   queuePrefix: string;
@@ -69,6 +72,10 @@ export interface Config {
   /** BullMQ stalledInterval: how often expired locks are looked for. */
   workerStalledIntervalMs: number;
   jobAttempts: number;
+  /** Deadline of one run of a job in ms (JOB_TIMEOUT_MS); 0: none. */
+  jobTimeoutMs: number;
+  /** RESULT_TTL in ms: a job (record, inputs, outputs) is deleted this long after its last change. */
+  resultTtlMs: number;
   executionProviders: ExecutionProvider[];
   ortCpuMemArena: boolean;
   maxBodyBytes: number;
@@ -180,6 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     safetyMode: v.SAFETY_MODE as SafetyMode | undefined,
     safetyExemptKeys: (v.SAFETY_EXEMPT_KEYS as string[] | undefined) ?? [],
     maxAnimationFrames: v.MAX_ANIMATION_FRAMES as number,
+    watermark: v.WATERMARK as boolean,
+    watermarkPayload: v.WATERMARK_PAYLOAD as string,
     role: v.ROLE as Role,
     logLevel: v.LOG_LEVEL as LogLevel,
     queuePrefix: v.QUEUE_PREFIX as string,
@@ -187,6 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS as number,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS as number,
     jobAttempts: v.JOB_ATTEMPTS as number,
+    jobTimeoutMs: v.JOB_TIMEOUT_MS as number,
+    resultTtlMs: v.RESULT_TTL as number,
     executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
     ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,
     maxBodyBytes: v.MAX_BODY_BYTES as number,

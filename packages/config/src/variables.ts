@@ -2,7 +2,7 @@
 // it) plus the zod schema that parses the raw string. One place, so docs and code cannot drift.
 import { z } from 'zod';
 import {
-  booleanVar, bytesVar, durationListVar, enumVar, intVar, listVar, urlVar,
+  booleanVar, bytesVar, durationListVar, durationVar, enumVar, intVar, listVar, urlVar,
 } from './parsers.ts';
 import { parseStorageUrl } from './storage-url.ts';
 import { checkWebhookSecret } from './webhook-secret.ts';
@@ -115,6 +115,8 @@ const SPECS: VariableSpec[] = [
   { name: 'WORKER_LOCK_DURATION_MS', default: '60000', description: 'BullMQ lock on a running job; the worker renews it every half period while the job runs. A worker that dies (crash, OOM, SIGKILL) loses it and its job runs again elsewhere after at most lock + stalled interval.', schema: intVar(1000) },
   { name: 'WORKER_STALLED_INTERVAL_MS', default: '30000', description: 'How often a worker looks for jobs whose lock expired (a dead worker\'s) and puts them back in the queue; one stall re-runs a job, a second fails it.', schema: intVar(1000) },
   { name: 'JOB_ATTEMPTS', default: '3', description: 'Attempts of a generation job before it ends failed (storage or transient errors).', schema: intVar(1, 20) },
+  { name: 'JOB_TIMEOUT_MS', default: '900000', description: 'Deadline of one run of a generation job, from its start (15 min by default): past it the job stops between two steps, ends failed with code timeout (not retried) and the worker takes the next job. 0: no deadline.', schema: intVar(0) },
+  { name: 'RESULT_TTL', default: '7d', description: 'How long a job lives after its last change: then its record, stored inputs and output images are deleted (by the workers\' reconciler). Numbers with s, m, h, d.', schema: durationVar },
   { name: 'EXECUTION_PROVIDERS', default: 'cpu', description: `ONNX Runtime execution providers in order of preference: ${EXECUTION_PROVIDERS.join(', ')}.`, schema: listVar(EXECUTION_PROVIDERS) },
   { name: 'ORT_CPU_MEM_ARENA', default: 'true', description: 'ONNX Runtime CPU memory arena (faster; false lowers peak memory).', schema: booleanVar },
   { name: 'MAX_BODY_BYTES', default: '32MiB', description: 'Largest request body (JSON or multipart); room for two base64 images at MAX_IMAGE_BYTES. Larger: 413.', schema: bytesVar },
@@ -134,6 +136,8 @@ const SPECS: VariableSpec[] = [
   { name: 'A1111_API', default: 'true', description: 'Serve the AUTOMATIC1111 API (/sdapi/v1/*). false: those routes answer 404.', schema: booleanVar },
   { name: 'A1111_API_AUTH', default: undefined, description: 'HTTP Basic credentials accepted on /sdapi/v1/* (user:pass,…, as A1111\'s --api-auth); API_KEYS bearer keys work there too. Unset (and no API_KEYS): the A1111 API is open.', schema: basicCredentials },
   { name: 'MAX_ANIMATION_FRAMES', default: '120', description: 'Most frames an animation job may ask for (each frame is one img2img run).', schema: intVar(2, 1000) },
+  { name: 'WATERMARK', default: 'false', description: 'Embed an invisible DWT-DCT watermark (WATERMARK_PAYLOAD) in every generated image; `npm run generate -- --detect-watermark FILE` reads it.', schema: booleanVar },
+  { name: 'WATERMARK_PAYLOAD', default: 'sdsvc', description: 'Watermark payload: a 32-bit number (decimal or 0x hex) or a text of at most 32 bytes.', schema: nonEmpty },
 ];
 
 export const VARIABLES: readonly VariableDoc[] = SPECS.map(({ name, default: d, description }) => ({ name, default: d, description }));

@@ -12,3 +12,5 @@ export { encodeImage, CONTENT_TYPES, type OutputFormat, type EncodeOptions } fro
 export { formatParameters, type GenerationParameters } from './parameters.ts';
 export { readPngText, insertPngText } from './png-text.ts';
 export { provenanceXmp, digitalSourceTypeOf, DIGITAL_SOURCE_TYPE, type ProvenanceInfo } from './provenance.ts';
+export { embedWatermark, detectWatermark, DEFAULT_WATERMARK_SCALES, textBits, uint32Bits, bitsToText, bitsToUint32, type WatermarkOptions } from './watermark.ts';
+export { parseWatermarkPayload, formatWatermarkBits, type WatermarkPayload } from './watermark-payload.ts';
