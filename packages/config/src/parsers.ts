@@ -67,6 +67,16 @@ export const durationListVar = z.string().transform((raw, ctx) => {
   return out;
 });
 
+/** One duration ("30s", "7d") → milliseconds, at least 1 s. */
+export const durationVar = z.string().transform((raw, ctx) => {
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 1000) {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is not a duration of at least 1s (use a number with s, m, h or d)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const BYTE_UNITS: Record<string, number> = {
   '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
 };
