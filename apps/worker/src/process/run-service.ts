@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config, type Role } from '@sdsvc/config';
 import { createFailFastRedis, quitRedis } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { startHealthServer, type RunningHealthServer, type WorkerReadiness } from '../health-server.ts';
+import { workerMetricsRoutes } from '../metrics/metrics-route.ts';
 import { resolveRedis } from './embedded-redis.ts';
 import { onShutdownSignal, SHUTDOWN_MARGIN_MS } from './shutdown.ts';
 
@@ -91,6 +92,7 @@ async function startWorkerHealth(config: Config, port: number, worker: Closable 
   const server = await startHealthServer({
     port,
     logger,
+    routes: workerMetricsRoutes({ token: config.metricsToken }), // GET /metrics (METRICS_TOKEN)
     ready: async () => {
       const [redis, engine] = await Promise.all([
         probe.ping().then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message })),
