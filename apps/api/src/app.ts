@@ -20,6 +20,8 @@ import { jobsReadRoutes } from './routes/jobs-read.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { lorasRoutes } from './routes/loras.ts';
 import { LoraLibrary } from '@sdsvc/lora';
+import { a1111Adapter } from './adapters/a1111/index.ts';
+import { openaiAdapter } from './adapters/openai/index.ts';
 
 export type { AppDeps } from './deps.ts';
 
@@ -67,6 +69,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobsReadRoutes, { jobs, view });
   await app.register(jobsEventsRoutes, { deps, view });
   await app.register(filesRoutes, { objectStore: deps.objectStore });
+  // Compatibility adapters over the same job service: OpenAI Images (/v1/images/*), AUTOMATIC1111 (/sdapi/v1/*).
+  await app.register(openaiAdapter, { jobs, modelMap: deps.config.openaiModelMap ?? {}, waitTimeoutS: deps.config.openaiWaitTimeoutS ?? 600 });
+  if (deps.config.a1111Api ?? true) {
+    await app.register(a1111Adapter, {
+      jobs, redis: deps.redis, modelsDir: deps.config.modelsDir, defaultModel: deps.config.defaultModel, basicAuth: deps.config.a1111ApiAuth ?? [],
+    });
+  }
   await app.register(operationsRoutes, { deps }); // /metrics, /openapi.*, /docs, /admin/queues, playground at /
   return app;
 }

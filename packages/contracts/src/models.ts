@@ -12,6 +12,9 @@ export type ModelLimits = z.infer<typeof ModelLimits>;
 
 export const ModelSummary = z.object({
   id: z.string(),
+  object: z.literal('model').describe('OpenAI model-list compatibility'),
+  created: z.int().describe('Unix seconds: when the model folder was last changed (OpenAI model-list compatibility)'),
+  owned_by: z.string().describe('Always "sdsvc" (OpenAI model-list compatibility)'),
   kind: z.string().describe('Architecture family: sd1, sd2, sdxl, …'),
   capabilities: z.array(JobType),
   native_size: z.object({ width: z.int(), height: z.int() }),
@@ -23,5 +26,6 @@ export const ModelSummary = z.object({
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 
-export const ModelList = z.object({ data: z.array(ModelSummary) });
+export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelSummary) })
+  .describe('Also a valid OpenAI model list (object, data[].id, data[].object, created, owned_by)');
 export type ModelList = z.infer<typeof ModelList>;

@@ -1,16 +1,28 @@
-// GET /v1/models
+// GET /v1/models: our model fields, in the shape of an OpenAI model list (object, created,
+// owned_by) so OpenAI clients can list and pick models too.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ModelList } from '@sdsvc/contracts';
 import { limitsFor, REQUEST_SCHEDULERS, type LimitsConfig, type ModelCatalog } from '@sdsvc/submission';
+
+/** Unix seconds of the folder's model_index.json (0 when it cannot be read). */
+async function createdAt(dir: string): Promise<number> {
+  return await stat(join(dir, 'model_index.json')).then((s) => Math.floor(s.mtimeMs / 1000), () => 0);
+}
 
 export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelCatalog; defaultModel: string; limits?: LimitsConfig }): Promise<void> {
   const limitsOf = (m: Parameters<typeof limitsFor>[1]) => {
     const l = limitsFor(opts.limits ?? {}, m);
     return { max_output_pixels: l.maxOutputPixels, max_steps: l.maxSteps, max_num_images: l.maxNumImages, job_timeout_ms: opts.limits?.jobTimeoutMs ?? null };
   };
-  app.get('/v1/models', async (): Promise<ModelList> => ({
-    data: (await opts.catalog.list()).map((m) => ({
+  app.get('/v1/models', { config: { auth: 'key' } }, async (): Promise<ModelList> => ({
+    object: 'list',
+    data: await Promise.all((await opts.catalog.list()).map(async (m) => ({
       id: m.id,
+      object: 'model' as const,
+      created: await createdAt(m.dir),
+      owned_by: 'sdsvc',
       kind: m.kind,
       capabilities: m.capabilities,
       native_size: { width: m.nativeSize, height: m.nativeSize },
@@ -19,6 +31,6 @@ export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelC
       schedulers: [...REQUEST_SCHEDULERS],
       default: m.id === opts.defaultModel,
       limits: limitsOf(m),
-    })),
+    }))),
   }));
 }
