@@ -1,6 +1,7 @@
 /** Command-line options of `npm run generate`, validated, with paths resolved from INIT_CWD. */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { isLoraId, loraFilePath } from '@sdsvc/lora';
 
 export interface CliOptions {
   model: string;
@@ -22,6 +23,16 @@ export interface CliOptions {
   resizeMode: 'resize' | 'crop' | 'fill';
   overlay: boolean;
   invertMask: boolean;
+  /** --lora NAME_OR_FILE[:SCALE], repeatable: files resolved, names as written (looked up in LORA_DIR). */
+  loras: CliLora[];
+}
+
+export interface CliLora {
+  /** A LoRA id in LORA_DIR, or null when a file was given. */
+  name: string | null;
+  /** The .safetensors file (resolved). */
+  file: string;
+  scale: number;
 }
 
 /**
@@ -56,6 +67,8 @@ export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --ou
   --mask-blur N                 default ${DEFAULTS.maskBlur} pixels
   --resize-mode resize|crop|fill  default ${DEFAULTS.resizeMode}
   --invert-mask  --no-overlay
+  --lora NAME_OR_FILE[:SCALE]   apply a LoRA (repeatable): a .safetensors file, or a name in LORA_DIR
+                                (default ./loras); scale −4…4, default 1. <lora:name:0.8> prompt tags work too
 Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …
 Read an invisible watermark: npm run generate -- --detect-watermark FILE [--watermark-payload TEXT|0xHEX]`;
 
@@ -92,7 +105,7 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
         seed: { type: 'string' }, 'num-images': { type: 'string' }, out: { type: 'string' },
         'init-image': { type: 'string' }, 'mask-image': { type: 'string' }, strength: { type: 'string' },
         'mask-blur': { type: 'string' }, 'resize-mode': { type: 'string' }, 'no-overlay': { type: 'boolean' },
-        'invert-mask': { type: 'boolean' }, help: { type: 'boolean' },
+        'invert-mask': { type: 'boolean' }, help: { type: 'boolean' }, lora: { type: 'string', multiple: true },
       },
       strict: true,
     }));
@@ -124,6 +137,7 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
     resizeMode,
     overlay: !values['no-overlay'],
     invertMask: values['invert-mask'] ?? false,
+    loras: (values.lora ?? []).map((spec) => parseLoraSpec(spec, baseDir)),
   };
   if (values['negative-prompt'] !== undefined) opts.negativePrompt = values['negative-prompt'];
   const width = int('width', values.width, 1);
@@ -137,7 +151,25 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
   return opts;
 }
 
-/** out.png → out-0.png, out-1.png … when there are several images. */
+/** Where LoRA names are looked up: LORA_DIR (as the service reads it), else ./loras. */
+export function cliLoraDir(baseDir = process.env.INIT_CWD ?? process.cwd()): string {
+  return resolve(baseDir, process.env.LORA_DIR ?? 'loras');
+}
+
+/** `ink`, `styles/ink:0.6`, `./my.safetensors:-1`: a trailing `:number` is the scale. */
+export function parseLoraSpec(spec: string, baseDir = process.env.INIT_CWD ?? process.cwd()): CliLora {
+  const m = /^(.+?):([+-]?(?:\d+(?:\.\d*)?|\.\d+))$/.exec(spec);
+  const ref = (m ? m[1]! : spec).trim();
+  const scale = m ? Number(m[2]) : 1;
+  if (ref === '') throw new UsageError(`--lora ${spec}: name or file missing`);
+  if (Math.abs(scale) > 4) throw new UsageError(`--lora ${spec}: scale must be within −4…4`);
+  if (ref.endsWith('.safetensors')) return { name: null, file: resolve(baseDir, ref), scale };
+  if (!isLoraId(ref)) throw new UsageError(`--lora ${spec}: "${ref}" is neither a .safetensors file nor a LoRA name`);
+  return { name: ref, file: loraFilePath(cliLoraDir(baseDir), ref), scale };
+}
+
+/** out.png → out-0.png
+, out-1.png … when there are several images. */
 export function outputPath(out: string, index: number, count: number): string {
   if (count === 1) return out;
   const dot = out.lastIndexOf('.');

@@ -6,6 +6,7 @@ import { processPrompt, PromptSyntaxError } from '@sdsvc/prompt';
 import { applyOverlay, blurMask, decodeInputImage, decodeMask, defaultSizeFor, encodeImage, fitImage, formatParameters } from '@sdsvc/images';
 import { outputPath, parseCliArgs, UsageError, USAGE, type CliOptions } from './cli-args.ts';
 import { progressBar } from './progress-bar.ts';
+import { pipelineWithLoras, tagLoras } from './cli-loras.ts';
 
 const MAX_INPUT_PIXELS = 4096 * 4096;
 
@@ -55,11 +56,13 @@ async function main(opts: CliOptions): Promise<void> {
     guidanceScale: opts.guidanceScale, seed: opts.seed, numImages: opts.numImages,
   };
   if (opts.negativePrompt !== undefined) request.negativePrompt = opts.negativePrompt;
+  const loras = [...opts.loras];
   if (opts.promptSyntax === 'a1111') {
     // The API's prompt language: inline negatives (-x) join the negative prompt; weights stay for the engine.
     const processed = processPromptOrUsage(opts.prompt, opts.negativePrompt);
     request.prompt = processed.prompt;
     request.negativePrompt = processed.negativePrompt;
+    loras.push(...tagLoras(processed.loras));
   }
   if (opts.scheduler) request.scheduler = opts.scheduler;
   if (initImage) {
@@ -68,7 +71,9 @@ async function main(opts: CliOptions): Promise<void> {
   }
   if (maskImage) request.maskImage = maskImage;
 
-  const result = await pipe.generate(request, { onStep: progressBar(`${info.id} ${width}×${height}`) });
+  const merged = await pipelineWithLoras(pipe, loras);
+  const result = await merged.runner.generate(request, { onStep: progressBar(`${info.id} ${width}×${height}`) });
+  await merged.release();
   await mkdir(dirname(opts.out), { recursive: true });
   for (let i = 0; i < result.images.length; i++) {
     let image = result.images[i]!;
