@@ -70,6 +70,7 @@ export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --ou
   --lora NAME_OR_FILE[:SCALE]   apply a LoRA (repeatable): a .safetensors file, or a name in LORA_DIR
                                 (default ./loras); scale −4…4, default 1. <lora:name:0.8> prompt tags work too
 Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …
+Animation: npm run generate -- --model DIR --animation settings.json --out anim.webp (the API's animation fields as JSON)
 Read an invisible watermark: npm run generate -- --detect-watermark FILE [--watermark-payload TEXT|0xHEX]`;
 
 export class UsageError extends Error {

@@ -95,6 +95,9 @@ try {
   if (argv.includes('--detect-watermark')) {
     const { detectWatermarkCommand } = await import('./detect-watermark.ts');
     process.exitCode = await detectWatermarkCommand(argv);
+  } else if (argv.includes('--animation')) {
+    const { animateCommand, AnimationUsageError } = await import('./animate.ts');
+    await animateCommand(argv).catch((err: unknown) => { throw err instanceof AnimationUsageError ? new UsageError(err.message) : err; });
   } else {
     await main(parseCliArgs(argv));
   }

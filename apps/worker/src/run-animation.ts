@@ -1,10 +1,7 @@
-// An animation job, frame by frame: frame 0 is a txt2img (or an img2img of init_image); every later
-// frame is an img2img of the previous one after its 2D motion, colour coherence and noise, with that
-// frame's prompt (or prompt blend), seed, strength and guidance. Then the frames become one file.
+// An animation job on this worker: the frame loop (@sdsvc/animation's renderAnimation) on the engine
+// thread, then the frames as one file (and, with keep_frames, each as a PNG) in the object store.
 import type { AnimationResult, JobParams, StoredResultImage } from '@sdsvc/contracts';
-import {
-  ANIMATION_CONTENT_TYPES, addNoise, encodeAnimation, matchColorsLab, planAnimation, warpFrame, type Frame,
-} from '@sdsvc/animation';
+import { ANIMATION_CONTENT_TYPES, encodeAnimation, keyframeAt, renderAnimation } from '@sdsvc/animation';
 import type { EngineHost, GenerateRequest, RgbImage } from '@sdsvc/engine';
 import { CONTENT_TYPES, encodeImage, formatParameters } from '@sdsvc/images';
 import type { Logger } from '@sdsvc/logging';
@@ -27,69 +24,30 @@ export interface AnimationOutput {
 
 const EXTENSIONS = { webp: 'webp', gif: 'gif', mp4: 'mp4' } as const;
 
-/** The keyframe (by frame number) in force at `frame`. */
-function keyframeAt(keys: number[], frame: number): number {
-  let k = keys[0]!;
-  for (const key of keys) if (key <= frame) k = key;
-  return k;
-}
-
 export async function runAnimation(jobId: string, model: string, params: JobParams, init: RgbImage | undefined, deps: AnimationRunDeps): Promise<AnimationOutput> {
   const a = params.animation;
   if (!a) throw new TypeError(`job ${jobId} has no animation settings`);
-  const plan = planAnimation({
-    frames: a.frames, seed: params.seed, prompts: a.prompts, promptInterpolation: a.prompt_interpolation, guidanceScale: params.guidance_scale,
-    guidanceSchedule: a.guidance_scale, seedBehavior: a.seed_behavior, seedSchedule: a.seed_schedule,
-    zoom: a.zoom, angle: a.angle, translationX: a.translation_x, translationY: a.translation_y, strength: a.strength, noise: a.noise,
-  });
-  const keys = Object.keys(a.prompts).map(Number).sort((x, y) => x - y);
-  const frames: Frame[] = [];
-  let first: Frame | undefined;
-  for (const f of plan) {
-    deps.signal.throwIfAborted();
-    const key = keyframeAt(keys, f.index);
-    let source: RgbImage | undefined;
-    if (f.index === 0) {
-      source = init;
-    } else {
-      let prev = warpFrame(frames[f.index - 1]!, f.motion, a.border);
-      if (a.color_coherence === 'lab') prev = matchColorsLab(prev, first!);
-      source = addNoise(prev, f.noise, f.seed);
-    }
+  const { frames, plan } = await renderAnimation(a, params.seed, init, async (f) => {
     const request: GenerateRequest = {
-      mode: source ? 'img2img' : 'txt2img',
-      prompt: f.prompt.prompt,
-      negativePrompt: a.negative_prompts[String(key)] ?? params.negative_prompt,
-      promptSyntax: 'a1111',
-      width: params.width,
-      height: params.height,
-      steps: params.steps,
-      guidanceScale: f.guidanceScale,
-      seed: f.seed,
-      numImages: 1,
+      mode: f.initImage ? 'img2img' : 'txt2img',
+      prompt: f.prompt, negativePrompt: f.negativePrompt, promptSyntax: 'a1111',
+      width: params.width, height: params.height, steps: params.steps, guidanceScale: f.guidanceScale, seed: f.seed, numImages: 1,
       ...(params.scheduler !== 'default' ? { scheduler: params.scheduler } : {}),
-      ...(source ? { initImage: source, strength: f.strength } : {}),
+      ...(f.initImage ? { initImage: f.initImage, strength: f.strength } : {}),
+      ...(f.blend ? { promptBlend: f.blend } : {}),
     };
-    if (f.prompt.blend) {
-      const next = keys.find((k) => k > key);
-      request.promptBlend = { prompt: f.prompt.blend.prompt, negativePrompt: next !== undefined ? a.negative_prompts[String(next)] : undefined, weight: f.prompt.blend.weight };
-    }
     const result = await deps.engine.generate(model, request, {
-      signal: deps.signal, onStep: (step, total) => deps.onProgress(f.index, plan.length, step, total),
+      signal: deps.signal, onStep: (step, total) => deps.onProgress(f.index, f.frames, step, total),
     });
-    const image = result.images[0]!;
-    const frame = { data: image.data, width: image.width, height: image.height };
-    frames.push(frame);
-    first ??= frame;
-  }
-  deps.signal.throwIfAborted();
+    return result.images[0]!;
+  }, deps.signal);
 
   const images: StoredResultImage[] = [];
   if (a.keep_frames) {
     for (const [i, frame] of frames.entries()) {
       const f = plan[i]!;
       const parameters = formatParameters({
-        prompt: f.prompt.prompt, negativePrompt: a.negative_prompts[String(keyframeAt(keys, i))] ?? null, steps: params.steps,
+        prompt: f.prompt.prompt, negativePrompt: a.negative_prompts[String(keyframeAt(a, i))] ?? null, steps: params.steps,
         sampler: params.scheduler, cfgScale: f.guidanceScale, seed: f.seed, width: frame.width, height: frame.height, model,
         denoisingStrength: i === 0 && !init ? null : f.strength, extra: { Frame: i },
       });

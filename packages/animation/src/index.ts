@@ -6,3 +6,4 @@ export * from './noise.ts';
 export * from './color-coherence.ts';
 export * from './encode.ts';
 export * from './plan.ts';
+export * from './render.ts';

@@ -4,7 +4,7 @@ import {
   CreateAnimationRequest, fieldErrors, fieldProblem, validationProblem,
   type AnimationParams, type JobParams,
 } from '@sdsvc/contracts';
-import { ffmpegAvailable, planAnimation, PlanError } from '@sdsvc/animation';
+import { ffmpegAvailable, PlanError, planOf } from '@sdsvc/animation';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
 import type { RgbImage } from '@sdsvc/images';
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
@@ -99,7 +99,7 @@ export async function prepareAnimation(
   // Every schedule evaluated once now: a bad one is a 400 naming its field, not a failed job.
   let firstGuidance: number;
   try {
-    firstGuidance = planAnimationOf(animation, seed)[0]!.guidanceScale;
+    firstGuidance = planOf(animation, seed)[0]!.guidanceScale;
   } catch (err) {
     if (err instanceof PlanError) throw fieldProblem(400, 'invalid_schedule', err.field, err.message);
     throw err;
@@ -128,13 +128,3 @@ export async function prepareAnimation(
   };
   return { request: req, model, params, ...(init ? { init } : {}) };
 }
-
-/** The per-frame plan of stored animation params (the worker runs it). */
-export function planAnimationOf(a: AnimationParams, seed: number) {
-  return planAnimation({
-    frames: a.frames, seed, prompts: a.prompts, promptInterpolation: a.prompt_interpolation, guidanceScale: 7.5,
-    guidanceSchedule: a.guidance_scale, seedBehavior: a.seed_behavior, seedSchedule: a.seed_schedule,
-    zoom: a.zoom, angle: a.angle, translationX: a.translation_x, translationY: a.translation_y, strength: a.strength, noise: a.noise,
-  });
-}
-
