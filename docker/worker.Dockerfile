@@ -24,7 +24,14 @@ RUN npm ci --omit=dev --onnxruntime-node-install=cuda12 \
 ENV ROLE=worker \
     MODELS_DIR=/models \
     EXECUTION_PROVIDERS=cuda,cpu \
-    WORKER_CONCURRENCY=1
+    WORKER_CONCURRENCY=1 \
+    WORKER_HEALTH_PORT=8081
+EXPOSE 8081
 USER ubuntu
+
+# Ready = Redis answers and the engine thread is alive with DEFAULT_MODEL loaded (the first load on
+# a GPU can take a while: start period 120 s).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=120s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.WORKER_HEALTH_PORT || 8081) + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 
 CMD ["node", "apps/worker/src/main.ts"]

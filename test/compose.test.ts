@@ -89,3 +89,22 @@ test('Dockerfiles: Node 24 API image, CUDA 12 + cuDNN worker with ORT cuda12, kn
   }
   assert.match(worker, /EXECUTION_PROVIDERS=cuda,cpu/);
 });
+
+test('worker: health port from the image and compose, healthcheck on its /readyz, stop grace above its own deadline', () => {
+  const worker = services.worker as typeof services.worker & { stop_grace_period?: string };
+  const port = Number(worker.environment!.WORKER_HEALTH_PORT);
+  assert.equal(port, 8081);
+  const check = worker.healthcheck!.test.join(' ');
+  assert.match(check, new RegExp(`127\\.0\\.0\\.1:${port}/readyz`));
+  const env = Object.fromEntries(Object.entries(worker.environment!).map(([k, v]) => [k, interpolate(v)]));
+  assert.equal(loadConfig(env, { cwd: '/app' }).workerHealthPort, port);
+  const dockerfile = read('docker/worker.Dockerfile');
+  assert.match(dockerfile, /WORKER_HEALTH_PORT=8081/);
+  assert.match(dockerfile, /^EXPOSE 8081$/m);
+  assert.match(dockerfile, /^HEALTHCHECK .*\\\n\s+CMD node -e .*WORKER_HEALTH_PORT.*\/readyz/m);
+  // SIGTERM → grace for the running job, then at most 5 s more (SHUTDOWN_MARGIN_MS) before the
+  // worker exits by itself: compose must wait longer than that before it kills.
+  const graceMs = Number(worker.environment!.SHUTDOWN_GRACE_MS);
+  const stopMs = Number(/^(\d+)s$/.exec(worker.stop_grace_period ?? '')?.[1]) * 1000;
+  assert.ok(stopMs > graceMs + 5000, `stop_grace_period ${worker.stop_grace_period} vs SHUTDOWN_GRACE_MS ${graceMs} + 5 s`);
+});
