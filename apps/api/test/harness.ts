@@ -13,7 +13,7 @@ import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { FileObjectStore, type ObjectStore } from '@sdsvc/storage';
-import { buildApp } from '../src/app.ts';
+import { buildApp, type AppDeps } from '../src/app.ts';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../../models', import.meta.url));
 
@@ -34,6 +34,8 @@ export interface HarnessOptions {
   objectStore?: ObjectStore;
   /** /readyz timeout per dependency; null = the app's default (2 s). Default 500 ms. */
   readyTimeoutMs?: number | null;
+  /** More app dependencies/options (rate-limit window, overload thresholds…), spread last. */
+  appDeps?: Partial<AppDeps>;
 }
 
 export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<Harness> {
@@ -56,6 +58,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     checkWebhookUrl: async (url) => { await assertPublicUrl(url, { allowPrivate: config.allowPrivateUrls }); },
     sseHeartbeatMs: 200,
     ...(opts.readyTimeoutMs === null ? {} : { readyTimeoutMs: opts.readyTimeoutMs ?? 500 }),
+    ...opts.appDeps,
   });
   await app.ready();
   return {

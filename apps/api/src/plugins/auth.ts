@@ -17,7 +17,7 @@
 // isAdmin (sees and cancels every key's jobs).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpProblem } from '../problem.ts';
+import { HttpProblem, sendProblem } from '../problem.ts';
 import { KeyRing } from './key-ring.ts';
 
 export type RouteAuth = 'public' | 'key' | 'admin' | 'self';
@@ -92,11 +92,10 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   app.decorateRequest('keyName', '');
   app.decorateRequest('isAdmin', false);
 
-  const routes: Array<{ method: string; url: string; auth: RouteAuth }> = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, auth: levelOf(route.config?.auth) });
-  });
-  app.decorate('authRoutes', () => routes);
+  // The route options objects themselves: a scope's routeAuth() hook may set the level after ours ran.
+  const routes: Array<{ method: string | string[]; url: string; config?: { auth?: string } }> = [];
+  app.addHook('onRoute', (route) => { routes.push(route); });
+  app.decorate('authRoutes', () => routes.flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, auth: levelOf(r.config?.auth) }))));
 
   if (ring.file !== undefined && opts.reloadOnSighup !== false) {
     const onHup = () => {
@@ -110,7 +109,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
   }
   if (!ring.enabled) return;
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     // Unknown paths need a key too, so a 404 tells an anonymous caller nothing.
     const level: RouteAuth = req.is404 ? 'key' : levelOf(req.routeOptions.config?.auth);
     const secret = presentedKey(req);
@@ -120,9 +119,12 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: AuthOptions) => 
       req.keyName = key.name;
       req.isAdmin = key.admin;
       req.log = req.log.child({ key_name: key.name });
+      reply.log = req.log; // "request completed" names the key too
     }
     if (level === 'public' || level === 'self') return;
-    if (!key) throw unauthorized();
-    if (level === 'admin' && !key.admin) throw new HttpProblem(403, 'forbidden', 'this route needs an admin key');
+    // Answered here rather than thrown: a third-party plugin's own error handler (bull-board's)
+    // would turn a thrown problem into its 500.
+    if (!key) return sendProblem(req, reply, unauthorized());
+    if (level === 'admin' && !key.admin) return sendProblem(req, reply, new HttpProblem(403, 'forbidden', 'this route needs an admin key'));
   });
 }, { name: 'auth' });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import underPressure from '@fastify/under-pressure';
 import { getHeapStatistics } from 'node:v8';
-import { HttpProblem } from '../problem.ts';
+import { problemBody } from '../problem.ts';
 
 export interface UnderPressureOptions {
   /** Mean event-loop delay over a sample (default 1000 ms). */
@@ -24,10 +24,13 @@ export const underPressurePlugin = fp(async (app: FastifyInstance, opts: UnderPr
     maxHeapUsedBytes: opts.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9),
     sampleInterval: opts.sampleIntervalMs ?? 1000,
     retryAfter,
-    pressureHandler: (req, _reply, type) => {
+    pressureHandler: (req, reply, type) => {
       if (req.routeOptions.url === '/healthz') return undefined;
       req.log.warn({ pressure: type }, 'overloaded: request refused');
-      return Promise.reject(new HttpProblem(503, 'overloaded', 'the server is overloaded; retry later', { headers: { 'retry-after': String(retryAfter) } }));
+      // Answered here (under-pressure sends what we return), not thrown: whichever error handler
+      // the route has, the answer is this problem.
+      reply.code(503).header('retry-after', String(retryAfter)).type('application/problem+json');
+      return problemBody(req, 503, 'overloaded', 'the server is overloaded; retry later');
     },
   });
 }, { name: 'under-pressure' });
