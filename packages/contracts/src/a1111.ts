@@ -16,26 +16,27 @@ export const A1111_IGNORED_FIELDS = [
   'override_settings (all but sd_model_checkpoint)', 'clip_skip',
 ] as const;
 
-/** A1111 allows null for every optional field; null means "not given". */
-const opt = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? undefined);
+/** A1111 allows null for every optional field: the adapter drops null fields ("not given") before parsing. */
+const opt = <T extends z.ZodType>(t: T) => t.optional();
+const Flag = z.union([z.literal(0), z.literal(1), z.boolean()]);
 
 const A1111Common = {
   prompt: z.string().max(LIMITS.promptChars).default(''),
   negative_prompt: opt(z.string().max(LIMITS.promptChars)),
-  seed: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).nullish().transform((v) => v ?? -1).describe('-1 = random'),
-  subseed: z.number().int().nullish().transform((v) => v ?? -1).describe('Accepted and echoed in info; not used'),
+  seed: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).default(-1).describe('-1 = random'),
+  subseed: z.number().int().default(-1).describe('Accepted and echoed in info; not used'),
   sampler_name: opt(z.string().max(64)).describe('A1111 sampler name, e.g. "Euler a", "DPM++ 2M" or "DPM++ 2M Karras" (GET /sdapi/v1/samplers)'),
   sampler_index: opt(z.string().max(64)).describe('Legacy name of sampler_name'),
   scheduler: opt(z.string().max(64)).describe('Schedule type: Automatic or Karras (others fall back to Automatic)'),
-  batch_size: z.number().int().min(1).max(LIMITS.numImages).nullish().transform((v) => v ?? 1),
-  n_iter: z.number().int().min(1).max(16).nullish().transform((v) => v ?? 1),
-  steps: z.number().int().min(1).max(LIMITS.steps).nullish().transform((v) => v ?? 50),
-  cfg_scale: z.number().min(0).max(LIMITS.guidanceScale).nullish().transform((v) => v ?? 7),
-  width: z.number().int().min(8).max(LIMITS.dimension).nullish().transform((v) => v ?? 512),
-  height: z.number().int().min(8).max(LIMITS.dimension).nullish().transform((v) => v ?? 512),
+  batch_size: z.number().int().min(1).max(LIMITS.numImages).default(1),
+  n_iter: z.number().int().min(1).max(16).default(1),
+  steps: z.number().int().min(1).max(LIMITS.steps).default(50),
+  cfg_scale: z.number().min(0).max(LIMITS.guidanceScale).default(7),
+  width: z.number().int().min(8).max(LIMITS.dimension).default(512),
+  height: z.number().int().min(8).max(LIMITS.dimension).default(512),
   denoising_strength: opt(z.number().min(0).max(1)).describe('img2img only (default 0.75); ignored by txt2img (hires fix is not supported)'),
   override_settings: opt(z.record(z.string(), z.unknown())).describe('Only sd_model_checkpoint is used'),
-  send_images: z.boolean().nullish().transform((v) => v ?? true),
+  send_images: z.boolean().default(true),
   save_images: opt(z.boolean()).describe('Accepted; images are always stored'),
 };
 
@@ -50,11 +51,11 @@ export const A1111Img2ImgRequest = z.object({
   mask_blur: opt(z.number().int().min(0).max(LIMITS.maskBlur)),
   mask_blur_x: opt(z.number().int().min(0).max(LIMITS.maskBlur)),
   mask_blur_y: opt(z.number().int().min(0).max(LIMITS.maskBlur)),
-  inpainting_mask_invert: z.union([z.literal(0), z.literal(1), z.boolean()]).nullish().transform((v) => Boolean(v)),
+  inpainting_mask_invert: Flag.default(false),
   inpainting_fill: opt(z.number().int().min(0).max(3)).describe('Accepted; our inpaint always starts from the original (1) with the model\'s own fill'),
-  inpaint_full_res: z.union([z.literal(0), z.literal(1), z.boolean()]).nullish().transform((v) => Boolean(v)),
+  inpaint_full_res: Flag.default(false),
   inpaint_full_res_padding: opt(z.number().int().min(0).max(LIMITS.fullResPadding)),
-  resize_mode: z.number().int().min(0).max(3).nullish().transform((v) => v ?? 0).describe('0 stretch, 1 crop, 2 fill (3, latent upscale, is treated as 0)'),
+  resize_mode: z.number().int().min(0).max(3).default(0).describe('0 stretch, 1 crop, 2 fill (3, latent upscale, is treated as 0)'),
 });
 export type A1111Img2ImgRequest = z.output<typeof A1111Img2ImgRequest>;
 

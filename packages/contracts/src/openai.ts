@@ -28,7 +28,7 @@ const common = {
   background: z.enum(OPENAI_BACKGROUNDS).default('auto').describe('transparent is not supported (400)'),
   moderation: z.string().max(32).optional().describe('Accepted, ignored'),
   user: z.string().max(256).optional().describe('Recorded in the job metadata as openai_user'),
-  stream: z.stringbool().or(z.boolean()).default(false).describe('Server-Sent Events: partial images, then one completed event per image'),
+  stream: z.union([z.boolean(), z.enum(['true', 'false'])]).default(false).describe('Server-Sent Events: partial images, then one completed event per image'),
   partial_images: z.coerce.number().int().min(0).max(3).default(0).describe('Partial images to stream (live previews; none are produced yet)'),
   // Extensions for self-hosted use.
   negative_prompt: z.string().max(LIMITS.promptChars).optional(),

@@ -16,6 +16,6 @@ test('openapi.yaml is OpenAPI 3.1 and names every route', () => {
   for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/files/{key}', '/v1/models', '/healthz', '/readyz']) {
     assert.ok(doc.paths[p], p);
   }
-  const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
+  const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z0-9]+/g) ?? [];
   for (const r of new Set(refs)) assert.ok(doc.components.schemas[r.split('/').at(-1)!], `dangling ${r}`);
 });

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { PROBLEM_CODES, type ProblemCode } from '../problem.ts';
 import { componentSchemas } from './registry.ts';
+import { compatPaths } from './compat-paths.ts';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
@@ -38,6 +39,13 @@ export const ROUTE_PROBLEMS = {
   listModels: ['unauthorized'],
   listLoras: ['unauthorized'],
   ready: ['not_ready'],
+  /** /v1/images/*: rendered as OpenAI's error object, `code` = the problem code. */
+  openaiImages: [
+    'validation_failed', 'invalid_json', 'bad_request', 'unknown_model', 'model_unavailable', 'unsupported_job_type', 'invalid_size',
+    'unknown_scheduler', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch', 'url_not_allowed', 'prompt_multiple_image_tags',
+    'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_too_long', 'unauthorized', 'job_not_found', 'payload_too_large',
+    'image_too_large', 'unsupported_media_type', 'queue_unavailable', 'generation_failed', 'generation_timeout',
+  ],
 } satisfies Record<string, ProblemCode[]>;
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
@@ -161,6 +169,7 @@ const paths = {
       responses: { 200: { description: 'ready' }, ...problemResponses(ROUTE_PROBLEMS.ready) },
     },
   },
+  ...compatPaths(ROUTE_PROBLEMS.openaiImages),
 };
 
 export function buildOpenApiDocument(): Record<string, unknown> {
@@ -184,7 +193,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required when API_KEYS is set' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Required when API_KEYS is set' },
+        basic: { type: 'http', scheme: 'basic', description: 'A1111_API_AUTH credentials (/sdapi/v1/* only)' },
+      },
       schemas: componentSchemas(),
     },
   };

@@ -2,6 +2,7 @@
 // A private registry (not zod's global one) so schemas registered elsewhere never leak in.
 import { z } from 'zod';
 import * as c from '../index.ts';
+import { COMPAT_REQUEST_SCHEMAS, COMPAT_SCHEMAS } from './compat-paths.ts';
 
 export function buildRegistry() {
   const registry = z.registry<{ id: string }>();
@@ -32,13 +33,14 @@ export function buildRegistry() {
     JobEventType: c.JobEventType,
     JobEventPayload: c.JobEventPayload,
     WebhookPayload: c.WebhookPayload,
+    ...COMPAT_SCHEMAS,
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
   return registry;
 }
 
 /** Schemas a client sends: described as input (fields with defaults are optional). */
-const REQUEST_SCHEMAS = ['CreateJobRequest', 'WebhookSpec', 'LoraRef'];
+const REQUEST_SCHEMAS = ['CreateJobRequest', 'WebhookSpec', 'LoraRef', ...COMPAT_REQUEST_SCHEMAS];
 
 export function componentSchemas(): Record<string, Record<string, unknown>> {
   const registry = buildRegistry();

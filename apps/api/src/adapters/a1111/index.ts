@@ -34,7 +34,8 @@ function withoutNulls(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw validationProblem([{ path: '', code: 'invalid_type', message: 'the body must be a JSON object' }]);
   }
-  return body as Record<string, unknown>;
+  // A1111 (pydantic) takes null for "not given".
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 }
 
 export async function a1111Adapter(app: FastifyInstance, opts: A1111AdapterOptions): Promise<void> {

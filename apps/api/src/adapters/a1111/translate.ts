@@ -41,8 +41,8 @@ export function toJobBodies(req: A1111Txt2ImgRequest | A1111Img2ImgRequest, mode
     if (req.mask) {
       base.mask_image = req.mask;
       base.mask_blur = req.mask_blur ?? Math.max(req.mask_blur_x ?? 4, req.mask_blur_y ?? 4);
-      base.mask_invert = req.inpainting_mask_invert;
-      base.inpaint_full_res = req.inpaint_full_res;
+      base.mask_invert = Boolean(req.inpainting_mask_invert);
+      base.inpaint_full_res = Boolean(req.inpaint_full_res);
       if (req.inpaint_full_res) base.inpaint_full_res_padding = req.inpaint_full_res_padding ?? 32;
     }
   }

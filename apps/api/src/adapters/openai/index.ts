@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import {
-  fieldErrors, OpenAIImageEditRequest, OpenAIImageGenerationRequest, validationProblem,
+  fieldErrors, HttpProblem, OpenAIImageEditRequest, OpenAIImageGenerationRequest, validationProblem,
   type ImageField, type OpenAIImagesResponse,
 } from '@sdsvc/contracts';
 import type { JobRecord } from '@sdsvc/jobs';
@@ -50,6 +50,14 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
   const { config } = jobs.deps;
   await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: config.maxImageBytes } });
 
+  // The routes are `auth: 'self'` (plugins/auth.ts): the auth plugin identifies a valid key, this
+  // hook refuses the rest, so the 401 comes in OpenAI's error shape too.
+  app.addHook('onRequest', async (request) => {
+    if (app.keyRing?.enabled && !request.callerId) {
+      throw new HttpProblem(401, 'unauthorized', 'Incorrect API key provided: send Authorization: Bearer <one of the service\'s API keys>');
+    }
+  });
+
   app.setErrorHandler((err, request, reply) => {
     const p = toHttpProblem(err as Error);
     if (p.status >= 500) request.log.error({ err }, 'request failed');
@@ -66,7 +74,7 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
     const ids = await submitAll(jobs, request, bodies.map((body) => ({ body, files })));
     const stopWatching = cancelOnDisconnect(jobs, request, reply, ids);
     try {
-      if (req.stream) return await stream(request, reply, kind, ids, deadline, tier, req.output_format);
+      if (req.stream === true || req.stream === 'true') return await stream(request, reply, kind, ids, deadline, tier, req.output_format);
       const records = await waitForAll(jobs, request, ids, deadline);
       return await respond(records, req, created, tier);
     } finally {
@@ -124,14 +132,14 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
     }
   }
 
-  app.post('/v1/images/generations', { config: { auth: 'key' } }, async (request, reply) => {
+  app.post('/v1/images/generations', { config: { auth: 'self' } }, async (request, reply) => {
     const req = parse<OpenAIImageGenerationRequest>(OpenAIImageGenerationRequest, withoutNulls(request.body));
     checkBackground(req);
     const { bodies, tier } = toJobBodies(req, { modelMap: opts.modelMap });
     return await run(request, reply, 'image_generation', req, bodies, undefined, tier);
   });
 
-  app.post('/v1/images/edits', { config: { auth: 'key' } }, async (request, reply) => {
+  app.post('/v1/images/edits', { config: { auth: 'self' } }, async (request, reply) => {
     const upload = await readEditUpload(request, config.maxImageBytes);
     const req = parse<OpenAIImageEditRequest>(OpenAIImageEditRequest, upload.fields);
     checkBackground(req);
