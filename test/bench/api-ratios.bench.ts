@@ -1,0 +1,89 @@
+// Issue #11's submission-path targets, measured in one run against one private Redis with
+// autocannon (50 connections): a minimal Fastify + BullMQ Queue.add baseline vs POST /v1/jobs, and
+// a minimal Fastify + one HGETALL baseline vs GET /v1/jobs/:id of a queued job. Each server is its
+// own process, autocannon runs here. Targets: POST ≥ 0.5× its baseline with p99 < 25 ms; GET ≥ 0.8×.
+//   scripts/node test/bench/api-ratios.bench.ts [--seconds 8] [--connections 50]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { freePort, startLocalRedis } from '@sdsvc/local-redis';
+import { ROOT, startService, waitForHttp, type ServiceProcess } from '../support/service-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.BENCH_API_SECONDS ?? '8' },
+    connections: { type: 'string', default: process.env.BENCH_API_CONNECTIONS ?? '50' },
+  },
+});
+const duration = Number(values.seconds);
+const connections = Number(values.connections);
+const body = JSON.stringify({ type: 'txt2img', prompt: 'a lighthouse at dusk, (oil painting:1.2)', width: 64, height: 64, steps: 4, seed: 42 });
+
+interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+
+async function cannon(name: string, opts: autocannon.Options): Promise<Result> {
+  // Warm-up (JIT, connections), then the measured run.
+  await autocannon({ ...opts, connections, duration: Math.max(1, Math.round(duration / 4)) });
+  const r = await autocannon({ ...opts, connections, duration });
+  return { name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+}
+
+async function baseline(mode: 'queue-add' | 'hgetall', redisUrl: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(`${ROOT}scripts/node`, ['test/bench/support/baseline-server.ts', mode, redisUrl], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { port: (JSON.parse(line) as { port: number }).port, child };
+}
+
+const redis = await startLocalRedis();
+const dataDir = await mkdtemp(join(tmpdir(), 'sdsvc-bench-'));
+const children: ChildProcess[] = [];
+let api: ServiceProcess | undefined;
+try {
+  const results: Result[] = [];
+  const addBase = await baseline('queue-add', redis.url);
+  children.push(addBase.child);
+  results.push(await cannon('baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+  addBase.child.kill();
+
+  const port = await freePort();
+  api = startService('api', {
+    REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+    STORAGE_URL: `file://${join(dataDir, 'storage')}`, FILE_URL_SECRET: 'bench-file-url-secret-0123456789',
+    RATE_LIMIT_PER_MINUTE: '0', MAX_ACTIVE_JOBS_PER_KEY: '0',
+  });
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  results.push(await cannon('POST /v1/jobs', { url: `http://127.0.0.1:${port}/v1/jobs`, method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+  // A queued job to read (no worker runs, so it stays queued with a queue position).
+  const created = await fetch(`http://127.0.0.1:${port}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const { id } = (await created.json()) as { id: string };
+  results.push(await cannon('GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${port}/v1/jobs/${id}` }));
+  await api.stop();
+  api = undefined;
+
+  const getBase = await baseline('hgetall', redis.url);
+  children.push(getBase.child);
+  results.push(await cannon('baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }));
+  getBase.child.kill();
+
+  console.log(`\nAPI submission path — autocannon, ${connections} connections, ${duration} s per run, one private redis-server`);
+  console.table(results);
+  const [add, post, get, hget] = results as [Result, Result, Result, Result];
+  const postRatio = post.rps / add.rps;
+  const getRatio = get.rps / hget.rps;
+  console.table([
+    { target: 'POST /v1/jobs ≥ 0.5× Queue.add baseline', ratio: +postRatio.toFixed(2), met: postRatio >= 0.5 },
+    { target: 'POST /v1/jobs p99 < 25 ms', 'p99 ms': post.p99, met: post.p99 < 25 },
+    { target: 'GET /v1/jobs/:id ≥ 0.8× HGETALL baseline', ratio: +getRatio.toFixed(2), met: getRatio >= 0.8 },
+  ]);
+  if (post.non2xx > 0 || get.non2xx > 0) console.log(`note: non-2xx answers: POST ${post.non2xx}, GET ${get.non2xx}`);
+} finally {
+  for (const c of children) c.kill();
+  await api?.stop();
+  await redis.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
