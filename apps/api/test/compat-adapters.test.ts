@@ -81,7 +81,7 @@ describe('A1111 sampler table', () => {
 
 describe('auth and error shapes (API_KEYS + A1111_API_AUTH)', () => {
   let h: Harness;
-  before(async () => { h = await startHarness({ API_KEYS: 'key-one,key-two', A1111_API_AUTH: 'alice:wonder,bob:builder' }); });
+  before(async () => { h = await startHarness({ API_KEYS: 'key-one,key-two', A1111_API_AUTH: 'alice:wonder,bob:builder', OPENAI_WAIT_TIMEOUT_S: '1' }); });
   after(async () => { await h?.close(); });
 
   test('OpenAI routes: Bearer keys; 401 in OpenAI\'s shape', async () => {
@@ -93,6 +93,21 @@ describe('auth and error shapes (API_KEYS + A1111_API_AUTH)', () => {
     const ok = await h.app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'x', background: 'transparent' }, headers: { authorization: 'Bearer key-one' } });
     assert.equal(ok.statusCode, 400, 'authenticated: the body is checked');
     assert.equal(ok.json().error.param, 'background');
+  });
+
+  test('jobs belong to the caller (the same owner as its /v1 jobs); OPENAI_WAIT_TIMEOUT_S → 504 generation_timeout, jobs canceled', async () => {
+    const v1 = await h.app.inject({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'x' }, headers: { authorization: 'Bearer key-one' } });
+    const owner = (await h.store.get(v1.json().id))!.owner;
+    assert.ok(owner, 'a keyed /v1 job has an owner');
+    const known = new Set((await allJobs(h)).map((j) => j.id));
+    const res = await h.app.inject({ method: 'POST', url: '/v1/images/generations', payload: { prompt: 'slow', size: '32x32' }, headers: { authorization: 'Bearer key-one' } });
+    assert.equal(res.statusCode, 504);
+    assert.equal(res.json().error.code, 'generation_timeout');
+    assert.equal(res.json().error.type, 'server_error');
+    const created = (await allJobs(h)).filter((j) => !known.has(j.id));
+    assert.equal(created.length, 1);
+    assert.equal(created[0].owner, owner);
+    assert.equal(created[0].status, 'canceled');
   });
 
   test('A1111 routes: no credentials → 401 {detail: "Not authenticated"} with WWW-Authenticate: Basic; wrong → "Incorrect username or password"', async () => {
