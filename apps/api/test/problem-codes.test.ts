@@ -129,7 +129,7 @@ describe('unusable model folders and scheduler names, through the app', () => {
   test('each unusable folder is logged once at start (warn), with its reason', async () => {
     const skipped = logs.filter((l) => l.level === 'warn' && typeof l.model === 'string');
     assert.deepEqual(skipped.map((l) => l.model).sort(), ['broken', 'sdxl-base']);
-    assert.match(String(skipped.find((l) => l.model === 'sdxl-base')!.reason), /StableDiffusionXLPipeline is not supported yet/);
+    assert.match(String(skipped.find((l) => l.model === 'sdxl-base')!.reason), /text_encoder_2\/model\.onnx: missing/);
     await request({ method: 'GET', url: '/v1/models' });
     await request({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'a', model: 'sdxl-base' } });
     assert.equal(logs.filter((l) => typeof l.model === 'string').length, 2, 'no second report');
@@ -145,7 +145,7 @@ describe('unusable model folders and scheduler names, through the app', () => {
     assert.ok(!data[0].schedulers.includes('dpmpp_sde'));
   });
 
-  for (const [model, reason] of [['sdxl-base', /not supported yet/], ['broken', /text_encoder\/model\.onnx: missing/]] as const) {
+  for (const [model, reason] of [['sdxl-base', /text_encoder_2\/model\.onnx: missing/], ['broken', /text_encoder\/model\.onnx: missing/]] as const) {
     test(`a job naming the unusable "${model}" → 400 model_unavailable with the reason`, async () => {
       const res = await request({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'a', model } });
       assert.equal(res.statusCode, 400, res.body);

@@ -30,9 +30,29 @@ export interface ModelInfo {
   defaultScheduler: string;
   /** Stable names a request may choose (the model's own scheduler is always allowed as "default"). */
   schedulers: string[];
-  /** text encoder hidden size (for embeddings sizing). */
+  /** Width of the text embeddings the UNet takes (SDXL: both encoders' widths concatenated). */
   textHiddenSize: number;
+  /** SDXL models only: what the SDXL pipelines read from the folder. */
+  sdxl?: SdxlInfo;
 }
+
+export type SdxlTextEncoderName = 'text_encoder' | 'text_encoder_2';
+
+export interface SdxlInfo {
+  /** Encoders the prompt goes through, in concatenation order (a refiner has only text_encoder_2). */
+  textEncoders: SdxlTextEncoderName[];
+  /** model_index.json: no negative prompt under CFG → zero negative embeddings. */
+  forceZerosForEmptyPrompt: boolean;
+  /** unet/config.json (refiners): the time ids end with an aesthetic score instead of the target size. */
+  requiresAestheticsScore: boolean;
+  /** Width of the pooled embedding (text_encoder_2's projection_dim). */
+  pooledSize: number;
+}
+
+/** The SDXL pipelines' own strength defaults (StableDiffusionXLImg2Img / Inpaint Pipeline). */
+export const SDXL_DEFAULT_STRENGTH = { img2img: 0.3, inpaint: 0.9999 } as const;
+/** The img2img / inpaint pipelines' aesthetic score defaults (refiner-style models only). */
+export const SDXL_DEFAULT_AESTHETIC_SCORE = { positive: 6.0, negative: 2.5 } as const;
 
 /** A folder that is not a complete Stable Diffusion ONNX export. */
 export class ModelFolderError extends Error {
@@ -44,7 +64,7 @@ export class ModelFolderError extends Error {
   }
 }
 
-/** A recognised pipeline this engine cannot run yet (SDXL). */
+/** A recognised pipeline this engine cannot run. */
 export class UnsupportedModelError extends Error {
   readonly file: string;
   constructor(file: string, message: string) {
@@ -55,7 +75,6 @@ export class UnsupportedModelError extends Error {
 }
 
 
-const REQUIRED_GRAPHS = ['text_encoder', 'unet', 'vae_decoder'] as const;
 const MAX_LATENT_SIDE = 256; // 2048 px at factor 8: beyond that memory, not correctness, fails.
 
 type Json = Record<string, unknown>;
@@ -98,14 +117,16 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
   const indexFile = join(dir, 'model_index.json');
   const index = await readJson(indexFile);
   const pipelineClass = String(index._class_name ?? '');
-  if (pipelineClass.includes('XL') || 'text_encoder_2' in index) {
-    throw new UnsupportedModelError(indexFile, `${pipelineClass || 'SDXL'} is not supported yet (SDXL needs text_encoder_2 and extra UNet inputs)`);
-  }
-  if (!/^(OnnxStableDiffusion|StableDiffusion)(Inpaint|Img2Img)?Pipeline$/.test(pipelineClass)) {
+  const isXl = /^(ORT|Onnx)?StableDiffusionXL(Inpaint|Img2Img)?Pipeline$/.test(pipelineClass);
+  if (!isXl && !/^(OnnxStableDiffusion|StableDiffusion)(Inpaint|Img2Img)?Pipeline$/.test(pipelineClass)) {
     throw new ModelFolderError(indexFile, `_class_name "${pipelineClass}" is not a Stable Diffusion pipeline`);
   }
-  for (const g of REQUIRED_GRAPHS) await requireFile(join(dir, g, 'model.onnx'));
-  for (const f of ['vocab.json', 'merges.txt']) await requireFile(join(dir, 'tokenizer', f));
+  const textEncoders = isXl ? await sdxlTextEncoders(dir, index) : ['text_encoder'];
+  for (const g of [...textEncoders, 'unet', 'vae_decoder']) await requireFile(join(dir, g, 'model.onnx'));
+  for (const e of textEncoders) {
+    const tok = e === 'text_encoder' ? 'tokenizer' : 'tokenizer_2';
+    for (const f of ['vocab.json', 'merges.txt']) await requireFile(join(dir, tok, f));
+  }
 
   const unetFile = join(dir, 'unet', 'config.json');
   const unet = await readJson(unetFile);
@@ -114,7 +135,7 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
   // The VAE config sits beside either half of the VAE; the decoder is required, so prefer it.
   const vaeFile = join(dir, 'vae_decoder', 'config.json');
   const vae = await readJson(vaeFile);
-  const textFile = join(dir, 'text_encoder', 'config.json');
+  const textFile = join(dir, textEncoders[0]!, 'config.json');
   const text = await readJson(textFile).catch(() => ({}) as Json);
 
   const blocks = vae.block_out_channels;
@@ -122,8 +143,10 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
   const vaeScaleFactor = 2 ** (blocks.length - 1);
   const unetBlocks = unet.block_out_channels;
   if (!Array.isArray(unetBlocks) || unetBlocks.length === 0) throw new ModelFolderError(unetFile, 'expected "block_out_channels"');
-  if (unet.addition_embed_type === 'text_time') {
-    throw new UnsupportedModelError(unetFile, 'SDXL UNet (addition_embed_type "text_time") is not supported yet');
+  if ((unet.addition_embed_type === 'text_time') !== isXl) {
+    throw new ModelFolderError(unetFile, isXl
+      ? `an SDXL pipeline needs a UNet with addition_embed_type "text_time" (got ${JSON.stringify(unet.addition_embed_type ?? null)})`
+      : `addition_embed_type "text_time" is an SDXL UNet, but model_index.json's _class_name is "${pipelineClass}"`);
   }
   const sizeStep = vaeScaleFactor * 2 ** (unetBlocks.length - 1);
   const sampleSize = num(unet, 'sample_size', unetFile);
@@ -141,7 +164,19 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
 
   const crossDim = num(unet, 'cross_attention_dim', unetFile, 768);
   const predictionType = (sched.prediction_type ?? 'epsilon') as ModelInfo['predictionType'];
-  const kind: ModelKind = predictionType === 'v_prediction' || crossDim === 1024 || text.hidden_act === 'gelu' ? 'sd2' : 'sd1';
+  const kind: ModelKind = isXl ? 'sdxl'
+    : predictionType === 'v_prediction' || crossDim === 1024 || text.hidden_act === 'gelu' ? 'sd2' : 'sd1';
+  let sdxl: SdxlInfo | undefined;
+  if (isXl) {
+    const te2File = join(dir, 'text_encoder_2', 'config.json');
+    const te2 = await readJson(te2File).catch(() => ({}) as Json);
+    sdxl = {
+      textEncoders: textEncoders as SdxlTextEncoderName[],
+      forceZerosForEmptyPrompt: index.force_zeros_for_empty_prompt !== false, // diffusers' default: true
+      requiresAestheticsScore: unet.requires_aesthetics_score === true,
+      pooledSize: num(unet, 'text_encoder_projection_dim', unetFile, num(te2, 'projection_dim', te2File, 1280)),
+    };
+  }
 
   return {
     id: basename(dir),
@@ -160,8 +195,22 @@ export async function readModelInfo(dirIn: string): Promise<ModelInfo> {
     predictionType,
     defaultScheduler: String(sched._class_name ?? 'PNDMScheduler'),
     schedulers: [...SCHEDULER_NAMES],
-    textHiddenSize: num(text, 'hidden_size', textFile, crossDim),
+    textHiddenSize: isXl ? crossDim : num(text, 'hidden_size', textFile, crossDim),
+    ...(sdxl ? { sdxl } : {}),
   };
+}
+
+/**
+ * The encoders of an SDXL folder: both, or only text_encoder_2 when model_index.json sets
+ * text_encoder to null (refiners). A folder whose index does not mention text_encoder uses it when present.
+ */
+async function sdxlTextEncoders(dir: string, index: Json): Promise<string[]> {
+  const entry = index.text_encoder;
+  const listed = Array.isArray(entry) ? entry[0] !== null && entry[1] !== null : entry !== undefined && entry !== null;
+  const present = entry === undefined
+    ? await stat(join(dir, 'text_encoder', 'model.onnx')).then((s) => s.isFile(), () => false)
+    : listed;
+  return present ? ['text_encoder', 'text_encoder_2'] : ['text_encoder_2'];
 }
 
 /** A folder under MODELS_DIR that has a model_index.json but cannot be used. */
@@ -169,7 +218,7 @@ export interface ModelProblem {
   /** Folder name (the id a request would use). */
   id: string;
   dir: string;
-  /** `unsupported`: a recognised pipeline this engine cannot run (SDXL); `invalid`: incomplete or not SD. */
+  /** `unsupported`: a recognised pipeline this engine cannot run; `invalid`: incomplete or not SD. */
   kind: 'unsupported' | 'invalid';
   /** The file at fault, when known. */
   file: string | null;

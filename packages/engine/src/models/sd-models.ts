@@ -1,6 +1,7 @@
 /**
- * Every graph of one Stable Diffusion folder, opened once and reused: text encoder, UNet, VAE
- * decoder and (when present) VAE encoder, plus the configs the pipeline needs.
+ * Every graph of one Stable Diffusion folder, opened once and reused: text encoder(s), UNet, VAE
+ * decoder and (when present) VAE encoder, plus the configs the pipeline needs. SDXL folders open
+ * their encoders for the penultimate hidden states, text_encoder_2 also for its pooled output.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ import type { SchedulerConfig } from '../schedulers/config.ts';
 export interface SdModels {
   info: ModelInfo;
   schedulerConfig: SchedulerConfig;
+  /** SD 1.x/2.x: the text encoder (last_hidden_state). SDXL: the first of `textEncoders`. */
   textEncoder: TextEncoderModel;
+  /** SDXL: the encoders in concatenation order (text_encoder, text_encoder_2; a refiner only the second). Empty otherwise. */
+  textEncoders: TextEncoderModel[];
   unet: UnetModel;
   vaeDecoder: VaeDecoderModel;
   vaeEncoder: VaeEncoderModel | null;
@@ -26,8 +30,16 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   const schedFile = join(info.dir, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = JSON.parse(await readFile(schedFile, 'utf8')) as SchedulerConfig;
   const open = (name: string) => createSession(join(info.dir, name, 'model.onnx'), cfg);
-  const textEncoder = new TextEncoderModel(await open('text_encoder'));
+  const xl = info.sdxl;
+  const textEncoders: TextEncoderModel[] = [];
+  for (const name of xl?.textEncoders ?? []) {
+    textEncoders.push(new TextEncoderModel(await open(name), { hiddenStates: 'penultimate', pooled: name === 'text_encoder_2' }));
+  }
+  const textEncoder = textEncoders[0] ?? new TextEncoderModel(await open('text_encoder'));
   const unet = new UnetModel(await open('unet'));
+  if (unet.takesAddedConditioning !== !!xl) {
+    throw new ModelFolderError(unet.file, xl ? 'an SDXL UNet graph needs the inputs "text_embeds" and "time_ids"' : 'graph takes SDXL inputs (text_embeds, time_ids) but the folder is not an SDXL pipeline');
+  }
   const vaeDecoder = new VaeDecoderModel(await open('vae_decoder'));
   const vaeEncoder = info.capabilities.includes('img2img') || info.capabilities.includes('inpaint')
     ? new VaeEncoderModel(await open('vae_encoder'))
@@ -35,14 +47,25 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   if (unet.inChannels !== null && unet.inChannels !== info.unetInChannels) {
     throw new ModelFolderError(unet.file, `graph takes ${unet.inChannels} channels but unet/config.json says in_channels ${info.unetInChannels}`);
   }
-  if (textEncoder.hiddenSize !== null && textEncoder.hiddenSize !== info.textHiddenSize) {
+  if (xl) {
+    const widths = textEncoders.map((e) => e.hiddenSize);
+    if (widths.every((w) => w !== null)) {
+      const sum = (widths as number[]).reduce((a, b) => a + b, 0);
+      if (sum !== info.textHiddenSize) {
+        throw new ModelFolderError(unet.file, `the text encoders give ${widths.join(' + ')} = ${sum} wide embeddings but unet/config.json says cross_attention_dim ${info.textHiddenSize}`);
+      }
+    }
+    const pooled = textEncoders.at(-1)!.pooledSize;
+    if (pooled !== null) xl.pooledSize = pooled; // the graph is the truth
+  } else if (textEncoder.hiddenSize !== null && textEncoder.hiddenSize !== info.textHiddenSize) {
     info.textHiddenSize = textEncoder.hiddenSize; // the graph is the truth
   }
-  const sessions = [textEncoder.session, unet.session, vaeDecoder.session, vaeEncoder?.session];
+  const sessions = [...new Set([textEncoder, ...textEncoders])].map((e) => e.session).concat([unet.session, vaeDecoder.session]);
+  if (vaeEncoder) sessions.push(vaeEncoder.session);
   return {
-    info, schedulerConfig, textEncoder, unet, vaeDecoder, vaeEncoder,
+    info, schedulerConfig, textEncoder, textEncoders, unet, vaeDecoder, vaeEncoder,
     async release() {
-      for (const s of sessions) await s?.release();
+      for (const s of sessions) await s.release();
     },
   };
 }

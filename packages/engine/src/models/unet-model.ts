@@ -1,20 +1,34 @@
 /**
  * The UNet graph: adapts to its timestep dtype/rank, float16 or float32 sample, and a batch fixed
- * at some size (then runs the batch in chunks) or dynamic (one call).
+ * at some size (then runs the batch in chunks) or dynamic (one call). SDXL UNets
+ * (addition_embed_type "text_time") take two more per-row inputs, diffusers' added_cond_kwargs:
+ * `text_embeds` (pooled text embedding) and `time_ids` (micro-conditioning).
  */
 import * as ort from 'onnxruntime-node';
 import type { LoadedSession } from './onnx-session.ts';
 import { findInput, findOutput, fixedBatch, floatData, floatTensor, requireFloat, type IoSpec } from './graph-io.ts';
-import { ModelFolderError, UnsupportedModelError } from './model-info.ts';
+import { ModelFolderError } from './model-info.ts';
 import { float32ToFloat16Bits } from './float16.ts';
 
-const KNOWN_INPUTS = new Set(['sample', 'timestep', 'encoder_hidden_states']);
+const KNOWN_INPUTS = new Set(['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids']);
 
-/** encoder_hidden_states prepared once per job and reused every step (chunk views for fixed batch). */
+/**
+ * The UNet's text feeds, prepared once per job and reused every step: encoder_hidden_states and
+ * (SDXL) text_embeds and time_ids, whole and in views of the graph's fixed batch.
+ */
 export interface HiddenStates {
   rows: number;
-  tensor: ort.Tensor;
-  chunks: ort.Tensor[];
+  feeds: Record<string, ort.Tensor>;
+  /** One feed set per fixed-batch chunk; empty when the graph takes the whole batch. */
+  chunks: Array<Record<string, ort.Tensor>>;
+}
+
+/** SDXL's added_cond_kwargs, one row per UNet row: pooled text embeddings and time ids. */
+export interface AddedConditioning {
+  textEmbeds: Float32Array;
+  textEmbedsWidth: number;
+  timeIds: Float32Array;
+  timeIdsWidth: number;
 }
 
 /** The prompt (after chunking) is longer than the model's graph can take. */
@@ -39,6 +53,8 @@ export class UnetModel {
   private readonly hidden: IoSpec;
   private readonly hiddenType: 'float32' | 'float16';
   private readonly out: IoSpec;
+  private readonly textEmbeds: IoSpec | null;
+  private readonly timeIds: IoSpec | null;
   private readonly timestepDims: number[];
   private outBuffer: Float32Array | null = null;
 
@@ -46,10 +62,15 @@ export class UnetModel {
     this.session = loaded.session;
     this.file = loaded.file;
     const extra = this.session.inputNames.filter((n) => !KNOWN_INPUTS.has(n));
-    if (extra.some((n) => n === 'text_embeds' || n === 'time_ids')) {
-      throw new UnsupportedModelError(this.file, `SDXL UNet inputs (${extra.join(', ')}) are not supported yet`);
-    }
     if (extra.length) throw new ModelFolderError(this.file, `unexpected UNet inputs ${extra.join(', ')}`);
+    const names = new Set(this.session.inputNames);
+    if (names.has('text_embeds') !== names.has('time_ids')) {
+      throw new ModelFolderError(this.file, 'an SDXL UNet takes both "text_embeds" and "time_ids"');
+    }
+    this.textEmbeds = names.has('text_embeds') ? findInput(this.session, this.file, ['text_embeds']) : null;
+    this.timeIds = names.has('time_ids') ? findInput(this.session, this.file, ['time_ids']) : null;
+    if (this.textEmbeds) requireFloat(this.textEmbeds, this.file);
+    if (this.timeIds) requireFloat(this.timeIds, this.file);
     this.sample = findInput(this.session, this.file, ['sample']);
     this.sampleType = requireFloat(this.sample, this.file);
     this.timestep = findInput(this.session, this.file, ['timestep']);
@@ -67,14 +88,24 @@ export class UnetModel {
     this.batch = fixedBatch(this.sample);
   }
 
+  /** Whether the graph takes SDXL's text_embeds and time_ids. */
+  get takesAddedConditioning(): boolean {
+    return this.textEmbeds !== null;
+  }
+
   /** Text length the graph is fixed at (e.g. 77), or null when the sequence axis is dynamic. */
   get fixedSequenceLength(): number | null {
     const s = this.hidden.shape[1];
     return typeof s === 'number' && s > 0 ? s : null;
   }
 
-  /** Wraps rows × seq × hidden embeddings for every step of a job. */
-  prepareHidden(data: Float32Array, rows: number, seq: number, hidden: number): HiddenStates {
+  /** Wraps rows × seq × hidden embeddings (and SDXL's added conditioning) for every step of a job. */
+  prepareHidden(data: Float32Array, rows: number, seq: number, hidden: number, added?: AddedConditioning): HiddenStates {
+    if (this.takesAddedConditioning !== !!added) {
+      throw new Error(this.takesAddedConditioning
+        ? `${this.file}: this SDXL UNet needs text_embeds and time_ids`
+        : `${this.file}: this UNet takes no text_embeds / time_ids`);
+    }
     const fixedSeq = this.fixedSequenceLength;
     if (fixedSeq !== null && fixedSeq !== seq) {
       // Long prompts are encoded as 77-token chunks and concatenated; a graph exported with a
@@ -84,18 +115,27 @@ export class UnetModel {
           `but the prompt needs ${seq} (${Math.ceil(seq / 77)} chunks of 75 tokens): shorten the prompt to 75 tokens or fewer, or re-export the UNet with a dynamic sequence axis`,
       );
     }
-    const tensor = floatTensor(this.hiddenType, data, [rows, seq, hidden]);
-    const chunks: ort.Tensor[] = [];
+    // Rows [start, start + n) of every text feed.
+    const feedsFor = (start: number, n: number): Record<string, ort.Tensor> => {
+      const per = seq * hidden;
+      const feeds: Record<string, ort.Tensor> = {
+        [this.hidden.name]: floatTensor(this.hiddenType, data.subarray(start * per, (start + n) * per), [n, seq, hidden]),
+      };
+      if (added) {
+        const te = this.textEmbeds!, ti = this.timeIds!;
+        const { textEmbeds, textEmbedsWidth: tw, timeIds, timeIdsWidth: iw } = added;
+        feeds[te.name] = floatTensor(requireFloat(te, this.file), textEmbeds.subarray(start * tw, (start + n) * tw), [n, tw]);
+        feeds[ti.name] = floatTensor(requireFloat(ti, this.file), timeIds.subarray(start * iw, (start + n) * iw), [n, iw]);
+      }
+      return feeds;
+    };
+    const chunks: Array<Record<string, ort.Tensor>> = [];
     const b = this.batch;
     if (b !== null && b < rows) {
       if (rows % b) throw new Error(`${this.file}: batch fixed at ${b}, cannot run ${rows} rows`);
-      const per = b * seq * hidden;
-      for (let r = 0; r < rows; r += b) {
-        const view = data.subarray((r / b) * per, (r / b + 1) * per);
-        chunks.push(floatTensor(this.hiddenType, view, [b, seq, hidden]));
-      }
+      for (let r = 0; r < rows; r += b) chunks.push(feedsFor(r, b));
     }
-    return { rows, tensor, chunks };
+    return { rows, feeds: feedsFor(0, rows), chunks };
   }
 
   private timestepTensor(t: number): ort.Tensor {
@@ -114,7 +154,7 @@ export class UnetModel {
     if (rows !== hidden.rows) throw new Error(`UNet batch ${rows} but ${hidden.rows} rows of text embeddings`);
     const ts = this.timestepTensor(t);
     if (!hidden.chunks.length) {
-      const feeds = { [this.sample.name]: floatTensor(this.sampleType, sample, dims), [this.timestep.name]: ts, [this.hidden.name]: hidden.tensor };
+      const feeds = { ...hidden.feeds, [this.sample.name]: floatTensor(this.sampleType, sample, dims), [this.timestep.name]: ts };
       const res = await this.session.run(feeds, [this.out.name]);
       return floatData(res[this.out.name]!);
     }
@@ -123,7 +163,7 @@ export class UnetModel {
     let out: Float32Array | null = null;
     for (let i = 0; i < hidden.chunks.length; i++) {
       const view = sample.subarray(i * inPer, (i + 1) * inPer);
-      const feeds = { [this.sample.name]: floatTensor(this.sampleType, view, [b, c, h, w]), [this.timestep.name]: ts, [this.hidden.name]: hidden.chunks[i]! };
+      const feeds = { ...hidden.chunks[i]!, [this.sample.name]: floatTensor(this.sampleType, view, [b, c, h, w]), [this.timestep.name]: ts };
       const res = floatData((await this.session.run(feeds, [this.out.name]))[this.out.name]!);
       if (!out) {
         const need = res.length * hidden.chunks.length;

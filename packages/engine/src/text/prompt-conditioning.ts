@@ -188,11 +188,11 @@ export async function encodeWeightedPromptPair(
   runTextEncoder: RunTextEncoder,
   positive: WeightedFragment[],
   negative: WeightedFragment[],
-  options: ChunkOptions = {},
+  options: ChunkOptions & { minChunks?: number } = {},
 ): Promise<{ positive: WeightedEncoding; negative: WeightedEncoding }> {
   const pos = buildPromptChunks(tokenizer, positive, options);
   const neg = buildPromptChunks(tokenizer, negative, options);
-  const count = Math.max(pos.length, neg.length);
+  const count = Math.max(pos.length, neg.length, options.minChunks ?? 0);
   const { data, hidden } = await encodeChunks(tokenizer, runTextEncoder, [...padChunks(tokenizer, neg, count), ...padChunks(tokenizer, pos, count)]);
   const half = count * rowLength(tokenizer) * hidden;
   return {
@@ -207,16 +207,21 @@ export async function encodePromptPairA1111(input: EncodePromptPairInput): Promi
   const len = rowLength(tokenizer);
   const positive = parsePromptAttention(input.prompt);
   if (!input.withNegative) {
-    const cond = await encodeWeightedPrompt(tokenizer, runTextEncoder, positive);
+    const cond = await encodeWeightedPrompt(tokenizer, runTextEncoder, positive, { chunks: input.minChunks });
     checkHidden(cond.hidden, input.hidden);
     return { cond: { data: cond.embeddings, tokens: cond.chunks * len, hidden: cond.hidden }, uncond: null };
   }
-  const pair = await encodeWeightedPromptPair(tokenizer, runTextEncoder, positive, parsePromptAttention(input.negativePrompt));
+  const pair = await encodeWeightedPromptPair(tokenizer, runTextEncoder, positive, parsePromptAttention(input.negativePrompt), { minChunks: input.minChunks });
   checkHidden(pair.positive.hidden, input.hidden);
   return {
     cond: { data: pair.positive.embeddings, tokens: pair.positive.chunks * len, hidden: pair.positive.hidden },
     uncond: { data: pair.negative.embeddings, tokens: pair.negative.chunks * len, hidden: pair.negative.hidden },
   };
+}
+
+/** How many 77-id rows a prompt takes in A1111 syntax (no encoder involved). */
+export function countPromptChunks(tokenizer: ConditioningTokenizer, text: string): number {
+  return buildPromptChunks(tokenizer, parsePromptAttention(text)).length;
 }
 
 function checkHidden(actual: number, expected: number): void {

@@ -31,6 +31,11 @@ export interface EncodePromptPairInput {
   negativePrompt: string;
   /** false when guidance ≤ 1: the negative side is not encoded at all. */
   withNegative: boolean;
+  /**
+   * A1111 syntax: pad both sides to at least this many 75-token chunks (SDXL's two encoders must
+   * give the same token count when prompt and prompt_2 differ in length). Plain syntax ignores it.
+   */
+  minChunks?: number;
 }
 
 /** Conditional and (when asked) unconditional embeddings with the same token count. */

@@ -7,12 +7,17 @@ import type { GenerateRequest, MaskImage, RgbImage } from '../../src/pipelines/t
 
 export const PARITY_DIR = resolve(import.meta.dirname, '../../../../test/fixtures/parity');
 export const PIPELINES_DIR = join(PARITY_DIR, 'pipelines');
+export const SDXL_DIR = join(PARITY_DIR, 'sdxl');
 export const MODELS_DIR = resolve(import.meta.dirname, '../../../../models');
 
 export interface ArrayRef { file: string; dtype: 'float32'; shape: number[] }
 
+type HW = [number, number];
+
 export interface PipelineCase {
   id: string;
+  /** Folder of the case set (pipelines/ or sdxl/), added by loadCase. */
+  dir?: string;
   kind: 'txt2img' | 'img2img' | 'inpaint';
   model: string;
   inputs: {
@@ -20,15 +25,25 @@ export interface PipelineCase {
     guidance_scale: number; num_images_per_prompt: number; strength?: number;
     generator: { kind: 'single'; seed: number } | { kind: 'list'; seeds: number[] };
     image?: { file: string }; mask_image?: { file: string };
+    // SDXL cases ([h, w] / [top, left], null = default).
+    prompt_2?: string | null; negative_prompt_2?: string | null;
+    original_size?: HW | null; crops_coords_top_left?: HW | null; target_size?: HW | null;
+    negative_original_size?: HW | null; negative_crops_coords_top_left?: HW | null; negative_target_size?: HW | null;
+    aesthetic_score?: number; negative_aesthetic_score?: number;
   };
   scheduler: { name: string; class: string; config: Record<string, unknown> };
-  text_input_ids: { prompt: number[]; negative_prompt: number[] };
+  text_input_ids: { prompt: number[]; negative_prompt: number[]; prompt_2?: number[]; negative_prompt_2?: number[] };
   prompt_embeds: ArrayRef;
   negative_prompt_embeds: ArrayRef | null;
+  pooled_prompt_embeds?: ArrayRef;
+  negative_pooled_prompt_embeds?: ArrayRef | null;
+  negative_embeds_are_zeros?: boolean;
+  add_time_ids?: number[][];
+  force_zeros_for_empty_prompt?: boolean;
   do_classifier_free_guidance: boolean;
   timesteps: number[];
   randn_calls: Array<{ index: number; caller: string; shape: number[]; data: ArrayRef }>;
-  unet_step0: { sample: ArrayRef; timestep: number; noise_pred: ArrayRef };
+  unet_step0: { sample: ArrayRef; timestep: number; noise_pred: ArrayRef; text_embeds?: ArrayRef; time_ids?: ArrayRef };
   latents_per_step: ArrayRef;
   final_latents: ArrayRef;
   mask_step0?: ArrayRef;
@@ -37,22 +52,22 @@ export interface PipelineCase {
   image_png: string[];
 }
 
-export function caseIds(): string[] {
-  const index = JSON.parse(readFileSync(join(PIPELINES_DIR, 'index.json'), 'utf8')) as { cases: Array<{ id: string }> };
+export function caseIds(dir = PIPELINES_DIR): string[] {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { cases: Array<{ id: string }> };
   return index.cases.map((c) => c.id);
 }
 
-export function loadCase(id: string): PipelineCase {
-  return JSON.parse(readFileSync(join(PIPELINES_DIR, id, 'case.json'), 'utf8')) as PipelineCase;
+export function loadCase(id: string, dir = PIPELINES_DIR): PipelineCase {
+  return { ...JSON.parse(readFileSync(join(dir, id, 'case.json'), 'utf8')) as PipelineCase, dir };
 }
 
 export function readArray(c: PipelineCase, ref: ArrayRef): Float32Array {
-  const buf = readFileSync(join(PIPELINES_DIR, c.id, ref.file));
+  const buf = readFileSync(join(c.dir ?? PIPELINES_DIR, c.id, ref.file));
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
 export async function readPng(c: PipelineCase, file: string, channels: 1 | 3): Promise<{ data: Uint8Array; width: number; height: number }> {
-  let img = sharp(join(PIPELINES_DIR, c.id, file));
+  let img = sharp(join(c.dir ?? PIPELINES_DIR, c.id, file));
   img = channels === 1 ? img.toColourspace('b-w') : img.removeAlpha().toColourspace('srgb');
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`${file}: ${info.channels} channels, wanted ${channels}`);
@@ -72,6 +87,15 @@ export async function requestFor(c: PipelineCase): Promise<GenerateRequest> {
   if (i.strength !== undefined) req.strength = i.strength;
   if (i.image) req.initImage = (await readPng(c, i.image.file, 3)) as RgbImage;
   if (i.mask_image) req.maskImage = (await readPng(c, i.mask_image.file, 1)) as MaskImage;
+  const size = (v: HW | null | undefined) => (v ? { height: v[0], width: v[1] } : undefined);
+  const crop = (v: HW | null | undefined) => (v ? { top: v[0], left: v[1] } : undefined);
+  const sdxl: Partial<GenerateRequest> = {
+    prompt2: i.prompt_2 ?? undefined, negativePrompt2: i.negative_prompt_2 ?? undefined,
+    originalSize: size(i.original_size), targetSize: size(i.target_size), cropsCoordsTopLeft: crop(i.crops_coords_top_left),
+    negativeOriginalSize: size(i.negative_original_size), negativeTargetSize: size(i.negative_target_size),
+    negativeCropsCoordsTopLeft: crop(i.negative_crops_coords_top_left),
+  };
+  for (const [k, v] of Object.entries(sdxl)) if (v !== undefined) (req as unknown as Record<string, unknown>)[k] = v;
   return req;
 }
 
