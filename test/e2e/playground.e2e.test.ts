@@ -11,7 +11,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack.ts';
-import { slowStepsEnv } from '../support/service-process.ts';
+import { slowStepsEnv, type ServiceProcess } from '../support/service-process.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
@@ -24,13 +24,15 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get 
 
 describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
   let stack: E2eStack;
+  let worker: ServiceProcess;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   before(async () => {
     stack = await startE2eStack();
-    await stack.startWorker(slowStepsEnv(STEP_MS));
+    // WORKER_HEALTH_PORT=0: the worker's health server (and /metrics) on a free port it logs.
+    worker = await stack.startWorker({ ...slowStepsEnv(STEP_MS), WORKER_HEALTH_PORT: '0' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -172,6 +174,27 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     assert.equal(job.status, 'canceled');
     assert.ok(job.progress.step < job.progress.total, `stopped at ${job.progress.step}/${job.progress.total}`);
     assert.equal(await card.locator('button.cancel').isHidden(), true, 'no cancel button on an ended job');
+  });
+
+  test('/metrics of the worker (health port) and of the API count what the page did', async () => {
+    const listening = await worker.waitForLog((l) => typeof l.port === 'number' && String(l.msg).startsWith('worker health server listening'), 'health server');
+    const sample = (text: string, name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1));
+    const w = await (await fetch(`http://127.0.0.1:${listening.port}/metrics`)).text();
+    assert.equal(sample(w, 'sdsvc_images_generated_total{type="txt2img",model="tiny-sd15"}'), 2);
+    assert.equal(sample(w, 'sdsvc_images_generated_total{type="inpaint",model="tiny-sd15"}'), 1);
+    assert.equal(sample(w, 'sdsvc_job_run_seconds_count{type="txt2img",model="tiny-sd15",outcome="succeeded"}'), 1);
+    assert.equal(sample(w, 'sdsvc_job_run_seconds_count{type="txt2img",model="tiny-sd15",outcome="canceled"}'), 1);
+    assert.equal(sample(w, 'sdsvc_job_wait_seconds_count{type="inpaint",model="tiny-sd15"}'), 1);
+    assert.ok(sample(w, 'sdsvc_denoise_step_seconds_count{model="tiny-sd15"}') >= 11 + 7, 'step times of both finished jobs');
+    assert.equal(sample(w, 'sdsvc_resident_models{model="tiny-sd15"}'), 1);
+    assert.equal(sample(w, 'sdsvc_model_load_seconds_count{model="tiny-sd15"}'), 1);
+    assert.equal(sample(w, 'sdsvc_execution_provider{provider="cpu"}'), 1);
+
+    const a = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    assert.ok(sample(a, 'sdsvc_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status_code="202"}') >= 3);
+    assert.ok(sample(a, 'sdsvc_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id/events",status_code="200"}') >= 3);
+    assert.equal(sample(a, 'sdsvc_queue_jobs{queue="generate",state="waiting"}'), 0);
+    assert.equal(sample(a, 'sdsvc_queue_up{queue="webhooks"}'), 1);
   });
 
   test('screenshot of the playground (test/artifacts/playground.png, and playground-inpaint.png with the mask); no script errors', async () => {
