@@ -2,7 +2,7 @@
 // `inject`, server.ts listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { PromptPolicy } from '@sdsvc/safety';
-import { JobService, ModelCatalog } from '@sdsvc/submission';
+import { JobService, loraUrlCacheFor, ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -52,7 +52,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const promptPolicy = deps.config.promptBlocklistFile ? await PromptPolicy.fromFile(deps.config.promptBlocklistFile) : undefined;
   if (promptPolicy) deps.logger.info({ entries: promptPolicy.size }, 'prompt blocklist loaded');
   const loras = new LoraLibrary(deps.config.loraDir ?? 'loras');
-  const jobs = new JobService({ ...deps, catalog, promptPolicy, loras });
+  const c = deps.config;
+  const loraUrls = c.allowLoraUrls ? loraUrlCacheFor({
+    loraCacheDir: c.loraCacheDir ?? '.data/lora-cache', maxLoraBytes: c.maxLoraBytes ?? 512 * 2 ** 20,
+    imageFetchTimeoutMs: c.imageFetchTimeoutMs, allowPrivateUrls: c.allowPrivateUrls,
+  }) : undefined;
+  const jobs = new JobService({ ...deps, catalog, promptPolicy, loras, loraUrls });
 
   await app.register(errorsPlugin);
   await app.register(requestIdPlugin);

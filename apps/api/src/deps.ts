@@ -19,7 +19,7 @@ export type ApiConfig = Pick<Config,
   & Partial<Pick<Config, 'apiKeysFile' | 'adminApiKeys' | 'rateLimitPerMinute' | 'maxActiveJobsPerKey'
     | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits'>>
   & Partial<Pick<Config, 'queuePrefix' | 'openaiModelMap' | 'openaiWaitTimeoutS' | 'a1111Api' | 'a1111ApiAuth'>>
-  & Partial<Pick<Config, 'loraDir' | 'maxLorasPerJob'>>;
+  & Partial<Pick<Config, 'loraDir' | 'maxLorasPerJob' | 'allowLoraUrls' | 'maxLoraBytes' | 'loraCacheDir'>>;
 
 export interface AppDeps {
   config: ApiConfig;

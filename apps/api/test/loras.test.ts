@@ -1,10 +1,12 @@
 // LoRAs at the API: GET /v1/loras, the `loras` job field and <lora:…> prompt tags echoed in params
 // with each file's sha256, and every refusal: unknown name, malformed tag or file, a LoRA that does
-// not fit the model, too many LoRAs, scale out of range.
+// not fit the model, too many LoRAs, scale out of range; LoRAs by URL (ALLOW_LORA_URLS).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,4 +87,40 @@ test('each refusal is a 400 with its code and the field path', async () => {
     assert.equal(p.errors[0]!.path, path, JSON.stringify(body));
     assert.match(p.errors[0]!.message, message, JSON.stringify(body));
   }
+});
+
+test('LoRA URLs: refused unless ALLOW_LORA_URLS; fetched, checked, cached by sha256 and echoed when allowed', async (t) => {
+  const body = readFileSync(KOHYA);
+  const server = createServer((req, res) => {
+    if (req.url === '/ink.safetensors') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${base}/ink.safetensors`;
+
+  const off = await post({ loras: [{ url }] });
+  assert.equal(off.statusCode, 400);
+  assert.deepEqual([off.json().code, off.json().errors[0].path], ['url_not_allowed', 'loras.0.url']);
+  const both = await post({ loras: [{ name: 'ink', url }] });
+  assert.deepEqual([both.statusCode, both.json().code, both.json().errors[0].path], [400, 'validation_failed', 'loras.0.name']);
+
+  const cacheDir = await mkdtemp(join(tmpdir(), 'sdsvc-lora-cache-'));
+  t.after(() => rm(cacheDir, { recursive: true, force: true }));
+  const on = await startHarness({ LORA_DIR: loraDir, ALLOW_LORA_URLS: 'true', ALLOW_PRIVATE_URLS: 'true', LORA_CACHE_DIR: cacheDir, MAX_LORA_BYTES: '100KiB' });
+  t.after(() => on.close());
+  const send = (loras: unknown[]) => on.app.inject({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'a castle', loras } });
+  const ok = await send([{ url, scale: 0.5 }]);
+  assert.equal(ok.statusCode, 202, ok.body);
+  assert.deepEqual(ok.json().params.loras, [{ name: url, url, sha256: KOHYA_SHA, scale: 0.5 }]);
+  assert.deepEqual(readFileSync(join(cacheDir, `${KOHYA_SHA}.safetensors`)), body);
+  const missing = await send([{ url: `${base}/nope.safetensors` }]);
+  assert.deepEqual([missing.statusCode, missing.json().code, missing.json().errors[0].path], [400, 'lora_fetch_failed', 'loras.0.url']);
+  assert.match(missing.json().detail, /LoRA URL answered HTTP 404/);
+  const small = await startHarness({ ALLOW_LORA_URLS: 'true', ALLOW_PRIVATE_URLS: 'true', LORA_CACHE_DIR: cacheDir, MAX_LORA_BYTES: '1KiB' });
+  t.after(() => small.close());
+  const big = await small.app.inject({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'a', loras: [{ url }] } });
+  assert.deepEqual([big.statusCode, big.json().code], [400, 'lora_fetch_failed']);
+  assert.match(big.json().detail, /larger than MAX_LORA_BYTES/);
 });

@@ -2,12 +2,12 @@
 import type { JobParams, JobType } from '@sdsvc/contracts';
 import type { GenerateRequest } from '@sdsvc/engine';
 import type { PreparedInputs } from './job-inputs.ts';
-import { loraFilePath } from '@sdsvc/lora';
+import type { EngineLora } from '@sdsvc/engine';
 
 /** What the reference image of an `{image}` tag defaults to when no reference_strength is given. */
 export const DEFAULT_REFERENCE_STRENGTH = 0.75;
 
-export function buildGenerateRequest(type: JobType, params: JobParams, inputs: PreparedInputs, opts: { loraDir?: string } = {}): GenerateRequest {
+export function buildGenerateRequest(type: JobType, params: JobParams, inputs: PreparedInputs, opts: { loras?: EngineLora[] } = {}): GenerateRequest {
   if (type === 'animation') throw new TypeError('animation jobs run frame by frame (run-animation.ts), not as one request');
   const request: GenerateRequest = {
     mode: type,
@@ -33,9 +33,7 @@ export function buildGenerateRequest(type: JobType, params: JobParams, inputs: P
     request.strength = params.reference_strength ?? DEFAULT_REFERENCE_STRENGTH;
   }
   if (type === 'inpaint' && inputs.mask) request.maskImage = inputs.mask;
-  // LoRAs checked at submission; the engine verifies each file's sha256 before merging it.
-  if (params.loras?.length) {
-    request.loras = params.loras.map((l) => ({ name: l.name, file: loraFilePath(opts.loraDir ?? 'loras', l.name), sha256: l.sha256, scale: l.scale }));
-  }
+  // params.loras with their files (job-loras.ts); the engine checks each sha256 before merging.
+  if (opts.loras?.length) request.loras = opts.loras;
   return request;
 }

@@ -9,6 +9,8 @@ import type { DecodeLimits } from '@sdsvc/images';
 import { withJobId, type Logger } from '@sdsvc/logging';
 import { CancelRequested, type CancelWatcher } from './cancel-watcher.ts';
 import { buildGenerateRequest } from './generate-request.ts';
+import { lorasForEngine } from './job-loras.ts';
+import type { LoraUrlCache } from '@sdsvc/lora';
 import { loadJobInputs } from './job-inputs.ts';
 import { isAbortError, modelFailure, toJobFailure } from './job-errors.ts';
 import { storeOutputs } from './job-outputs.ts';
@@ -25,6 +27,8 @@ export interface RunJobDeps {
   imageLimits: DecodeLimits;
   /** LORA_DIR: where the files of params.loras are. */
   loraDir?: string;
+  /** ALLOW_LORA_URLS: LoRAs given by URL, fetched and kept by sha256. */
+  loraUrls?: LoraUrlCache;
 }
 
 /** Abort reason used when this worker shuts down: the job goes back to the queue. */
@@ -64,7 +68,7 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
     if (await deps.store.isCancelRequested(id)) abort.abort(new CancelRequested(id));
 
     const inputs = await loadJobInputs(record.type, record.params, deps.objects, deps.imageLimits);
-    const request = buildGenerateRequest(record.type, record.params, inputs, { loraDir: deps.loraDir });
+    const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
 
     // Every step is reported, in order: each write waits for the previous one.
     let progress: Promise<void> = Promise.resolve();

@@ -9,6 +9,7 @@ import { createObjectStore, type ObjectStore } from '@sdsvc/storage';
 import { startCancelWatcher } from './cancel-watcher.ts';
 import { createGenerateWorker } from './generate-worker.ts';
 import { runGenerateJob, ShutdownRequested } from './run-job.ts';
+import { loraUrlCacheFor } from '@sdsvc/submission';
 import { createWebhookNotifier, type JobNotifier } from './webhook-notifier.ts';
 import { attachWorkerMetrics } from './metrics/worker-telemetry.ts';
 
@@ -71,6 +72,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   }
   const notifier = opts.notifier ?? createWebhookNotifier({ config, connection, store, objects, logger });
   owned.unshift(() => notifier.close());
+  const loraUrls = loraUrlCacheFor(config); // used when ALLOW_LORA_URLS
   const cancels = await startCancelWatcher(store);
   owned.unshift(() => cancels.close());
 
@@ -85,6 +87,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       notify: (id, event) => notifier.notify(id, event),
       imageLimits: { maxPixels: config.maxImagePixels },
       loraDir: config.loraDir,
+      ...(config.allowLoraUrls ? { loraUrls } : {}),
     }),
   });
   worker.on('error', (err) => logger.error({ err }, 'generate worker error'));

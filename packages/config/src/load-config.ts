@@ -30,6 +30,11 @@ export interface Config {
   /** LORA_DIR, absolute. */
   loraDir: string;
   maxLorasPerJob: number;
+  /** ALLOW_LORA_URLS. */
+  allowLoraUrls: boolean;
+  maxLoraBytes: number;
+  /** LORA_CACHE_DIR, absolute. */
+  loraCacheDir: string;
   /** Undefined: webhooks disabled, submissions asking for one get 400 webhooks_not_configured. */
   webhookSecret: string | undefined;
   /** Milliseconds to wait before attempt i (index 0 = first attempt). */
@@ -169,6 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     defaultModel: v.DEFAULT_MODEL as string,
     loraDir: resolve(cwd, v.LORA_DIR as string),
     maxLorasPerJob: v.MAX_LORAS_PER_JOB as number,
+    allowLoraUrls: v.ALLOW_LORA_URLS as boolean,
+    maxLoraBytes: v.MAX_LORA_BYTES as number,
+    loraCacheDir: resolve(cwd, v.LORA_CACHE_DIR as string),
     webhookSecret: v.WEBHOOK_SECRET as string | undefined,
     webhookRetrySchedule: v.WEBHOOK_RETRY_SCHEDULE as number[],
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS as number,

@@ -14,13 +14,21 @@ export const LoraName = z.string().min(1).max(200).regex(LORA_ID_PATTERN)
 export const LoraScale = z.number().min(-LORA_SCALE_LIMIT).max(LORA_SCALE_LIMIT);
 
 export const LoraRef = z.strictObject({
-  name: LoraName,
+  name: LoraName.optional(),
+  url: z.url({ protocol: /^https?$/ }).max(2048).optional()
+    .describe('https URL of a .safetensors LoRA instead of a name (only with ALLOW_LORA_URLS=true): fetched under the image URL rules, at most MAX_LORA_BYTES, cached by sha256'),
   scale: LoraScale.default(1).describe('Strength: W + scale · (alpha / rank) · up · down (−4…4, default 1)'),
+}).superRefine((v, ctx) => {
+  if ((v.name === undefined) === (v.url === undefined)) {
+    const code = v.name === undefined ? 'required' : 'conflict';
+    ctx.addIssue({ code: 'custom', path: ['name'], message: 'give either name or url', params: { code } });
+  }
 });
 export type LoraRef = z.output<typeof LoraRef>;
 
 export const AppliedLora = z.object({
-  name: z.string(),
+  name: z.string().describe('The LoRA id, or the URL for a LoRA given by URL'),
+  url: z.string().optional().describe('Set for a LoRA given by URL'),
   sha256: z.string().describe('sha256 of the file that was applied'),
   scale: z.number(),
 });

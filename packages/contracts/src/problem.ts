@@ -28,6 +28,7 @@ export const PROBLEM_CODES = {
   unknown_lora: 400,
   lora_incompatible: 400,
   lora_invalid: 400,
+  lora_fetch_failed: 400,
   image_invalid: 400,
   image_fetch_failed: 400,
   mask_size_mismatch: 400,

@@ -8,4 +8,5 @@ export { indexOnnxGraph, type OnnxGraphIndex, type InitializerInfo, type WeightN
 export { patchGraph, type PatchedGraph } from './onnx/patch.ts';
 export { OnnxFormatError } from './onnx/wire.ts';
 export { LoraLibrary, loadLoraFile, isLoraId, loraFilePath, sha256Hex, LORA_EXTENSION, type LoraEntry, type LoadedLora } from './lora-dir.ts';
+export { LoraUrlCache, type LoraFetcher } from './lora-url-cache.ts';
 export { mergeLoras, checkLorasFit, modelGraphIndexes, LORA_COMPONENTS, type MergedModel } from './merge.ts';

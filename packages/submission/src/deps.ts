@@ -7,7 +7,7 @@ import type { GenerateQueue, IdempotencyStore, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
 import type { PromptPolicy } from '@sdsvc/safety';
 import type { ObjectStore } from '@sdsvc/storage';
-import type { LoraLibrary } from '@sdsvc/lora';
+import type { LoraLibrary, LoraUrlCache } from '@sdsvc/lora';
 import type { ModelCatalog } from './model-catalog.ts';
 
 export type SubmissionConfig = Pick<Config,
@@ -43,4 +43,6 @@ export interface SubmissionDeps {
   promptPolicy?: PromptPolicy;
   /** LORA_DIR's adapters; none = jobs naming a LoRA get unknown_lora. */
   loras?: LoraLibrary;
+  /** LoRAs by URL (ALLOW_LORA_URLS); none = such jobs get url_not_allowed. */
+  loraUrls?: LoraUrlCache;
 }

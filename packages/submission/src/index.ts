@@ -7,6 +7,6 @@ export { DEFAULTS, randomSeed } from './normalise.ts';
 export { inputKey } from './image-inputs.ts';
 export * from './job-service.ts';
 export * from './tenancy.ts';
-export { resolveJobLoras, DEFAULT_MAX_LORAS_PER_JOB } from './loras.ts';
+export { resolveJobLoras, loraUrlCacheFor, LoraFetchError, DEFAULT_MAX_LORAS_PER_JOB } from './loras.ts';
 export { checkCostLimits, limitsFor, reserveActiveSlot, activeJobsKey, type CostLimits, type LimitsConfig } from './limits.ts';
 export * from './prepare-animation.ts';

@@ -1,9 +1,11 @@
-// The LoRAs of a job: the `loras` field, then `<lora:name:scale>` prompt tags, each found in
-// LORA_DIR, readable, and fitting the model (its target modules exist with the right shapes), so a
-// job that would fail in the worker is refused here with a 400 naming the field and the module.
+// The LoRAs of a job: the `loras` field (names in LORA_DIR, or URLs when ALLOW_LORA_URLS), then
+// `<lora:name:scale>` prompt tags, each found, readable and fitting the model (its target modules
+// exist with the right shapes), so a job that would fail in the worker is refused here with a 400
+// naming the field and the module.
 import { fieldProblem, type AppliedLora, type CreateJobRequest } from '@sdsvc/contracts';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
-import { checkLorasFit, LoraFormatError, LoraIncompatibleError, UnknownLoraError, type LoraLibrary } from '@sdsvc/lora';
+import { checkLorasFit, LoraFormatError, LoraIncompatibleError, LoraUrlCache, UnknownLoraError, type LoadedLora, type LoraLibrary } from '@sdsvc/lora';
+import { fetchImage, ImageFetchError, ImageTooLargeError, UrlNotAllowedError } from '@sdsvc/net';
 import type { ProcessedPrompt } from '@sdsvc/prompt';
 
 export const DEFAULT_MAX_LORAS_PER_JOB = 4;
@@ -11,13 +13,39 @@ export const DEFAULT_MAX_LORAS_PER_JOB = 4;
 export interface LoraDeps {
   /** LORA_DIR; without it every named LoRA is unknown. */
   loras?: LoraLibrary;
+  /** Present when ALLOW_LORA_URLS is on. */
+  loraUrls?: LoraUrlCache;
   config: { maxLorasPerJob?: number };
+}
+
+/** A LoRA URL could not be fetched (HTTP error, timeout, larger than MAX_LORA_BYTES). */
+export class LoraFetchError extends Error {
+  readonly code = 'lora_fetch_failed';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts);
+    this.name = 'LoraFetchError';
+  }
+}
+
+/** LORA_CACHE_DIR with a fetcher under the image URL rules and MAX_LORA_BYTES (API and workers). */
+export function loraUrlCacheFor(config: { loraCacheDir: string; maxLoraBytes: number; imageFetchTimeoutMs: number; allowPrivateUrls: boolean }): LoraUrlCache {
+  return new LoraUrlCache(config.loraCacheDir, async (url) => {
+    try {
+      const { body } = await fetchImage(url, { maxBytes: config.maxLoraBytes, timeoutMs: config.imageFetchTimeoutMs, allowPrivate: config.allowPrivateUrls });
+      return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    } catch (err) {
+      if (err instanceof UrlNotAllowedError) throw err;
+      if (err instanceof ImageTooLargeError) throw new LoraFetchError(`LoRA URL: the file is larger than MAX_LORA_BYTES (${config.maxLoraBytes} bytes)`, { cause: err });
+      if (err instanceof ImageFetchError) throw new LoraFetchError(err.message.replace(/^image URL/, 'LoRA URL'), { cause: err });
+      throw err;
+    }
+  });
 }
 
 export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, prompt: ProcessedPrompt, model: ModelInfo): Promise<AppliedLora[]> {
   const wanted = [
-    ...(req.loras ?? []).map((l, i) => ({ ...l, path: `loras.${i}.name` })),
-    ...prompt.loras.map((l) => ({ ...l, path: 'prompt' })),
+    ...(req.loras ?? []).map((l, i) => ({ name: l.name, url: l.url, scale: l.scale, path: `loras.${i}.${l.url ? 'url' : 'name'}` })),
+    ...prompt.loras.map((l) => ({ name: l.name, url: undefined, scale: l.scale, path: 'prompt' })),
   ];
   if (wanted.length === 0) return [];
   const max = deps.config.maxLorasPerJob ?? DEFAULT_MAX_LORAS_PER_JOB;
@@ -26,20 +54,29 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
   }
   const applied: AppliedLora[] = [];
   for (const w of wanted) {
+    const label = w.url ?? w.name!;
     try {
-      if (!deps.loras) throw new UnknownLoraError(w.name, 'this server has no LoRA folder');
-      const lora = await deps.loras.load(w.name);
+      let lora: LoadedLora;
+      if (w.url !== undefined) {
+        if (!deps.loraUrls) throw fieldProblem(400, 'url_not_allowed', w.path, 'LoRA URLs are disabled on this server (ALLOW_LORA_URLS=false); use a name from GET /v1/loras');
+        lora = await deps.loraUrls.load(w.url);
+      } else {
+        if (!deps.loras) throw new UnknownLoraError(label, 'this server has no LoRA folder');
+        lora = await deps.loras.load(label);
+      }
       // The engine merges text-encoder LoRAs into SD 1.x/2.x only (SDXL: UNet targets).
       const te = model.kind === 'sdxl' ? lora.adapter.targets.find((t) => t.component !== 'unet') : undefined;
-      if (te) throw new LoraIncompatibleError(te.label, 'is a text-encoder target: text-encoder LoRAs on SDXL models are not supported yet', w.name);
-      await checkLorasFit(model.dir, [{ name: w.name, adapter: lora.adapter, scale: w.scale }]);
-      applied.push({ name: w.name, sha256: lora.sha256, scale: w.scale });
+      if (te) throw new LoraIncompatibleError(te.label, 'is a text-encoder target: text-encoder LoRAs on SDXL models are not supported yet', label);
+      await checkLorasFit(model.dir, [{ name: label, adapter: lora.adapter, scale: w.scale }]);
+      applied.push({ name: label, ...(w.url ? { url: w.url } : {}), sha256: lora.sha256, scale: w.scale });
     } catch (err) {
       if (err instanceof UnknownLoraError) throw fieldProblem(400, 'unknown_lora', w.path, `${err.message} (GET /v1/loras lists them)`);
       if (err instanceof LoraFormatError) throw fieldProblem(400, 'lora_invalid', w.path, err.message);
       if (err instanceof LoraIncompatibleError) {
-        throw fieldProblem(400, 'lora_incompatible', w.path, `${err.message.startsWith('LoRA') ? '' : `LoRA "${w.name}": `}${err.message} — it does not fit model ${model.id}`);
+        throw fieldProblem(400, 'lora_incompatible', w.path, `${err.message.startsWith('LoRA') ? '' : `LoRA "${label}": `}${err.message} — it does not fit model ${model.id}`);
       }
+      if (err instanceof UrlNotAllowedError) throw fieldProblem(400, 'url_not_allowed', w.path, `${w.path}: ${err.message}`);
+      if (err instanceof LoraFetchError) throw fieldProblem(400, 'lora_fetch_failed', w.path, err.message);
       throw err;
     }
   }
