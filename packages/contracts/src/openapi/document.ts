@@ -45,6 +45,7 @@ export const ROUTE_PROBLEMS = {
     'unknown_scheduler', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch', 'url_not_allowed', 'prompt_multiple_image_tags',
     'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_too_long', 'unauthorized', 'job_not_found', 'payload_too_large',
     'image_too_large', 'unsupported_media_type', 'queue_unavailable', 'generation_failed', 'generation_timeout',
+    'unknown_lora', 'lora_incompatible', 'lora_invalid', 'prompt_lora_tag_invalid', 'limit_exceeded', 'prompt_blocked', 'rate_limited', 'quota_exceeded',
   ],
 } satisfies Record<string, ProblemCode[]>;
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
