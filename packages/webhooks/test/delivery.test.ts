@@ -1,10 +1,11 @@
 // Real Redis (private redis-server), real BullMQ queue, real loopback receiver checking signatures.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import {
   generateWebhookSecret, startWebhookWorker, WebhookDispatcher, type WebhookAttempt, type WebhookWorker,
 } from '../src/index.ts';
@@ -47,6 +48,10 @@ after(async () => {
   await redis?.stop();
 });
 
+/** Closers of every harness: a test that fails before its close() must not leave a worker polling. */
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => { await Promise.all(open.splice(0).map((close) => close())); });
+
 /** A dispatcher and worker on their own queue prefix, collecting attempts. */
 async function harness(prefix: string, opts: { schedule?: number[]; timeoutMs?: number; allowPrivate?: boolean } = {}) {
   const connection = { host: redis.host, port: redis.port };
@@ -58,15 +63,15 @@ async function harness(prefix: string, opts: { schedule?: number[]; timeoutMs?: 
     onAttempt: (jobId, a) => { attempts.push({ jobId, ...a }); },
   });
   const until = async (pred: () => boolean, what: string) => {
-    for (let i = 0; i < 600 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(pred(), `gave up waiting for ${what}`);
+    await waitFor(pred, { what, timeoutMs: 15_000, intervalMs: 25 });
   };
   /** Waits for the BullMQ job to settle: onAttempt runs just before the processor returns. */
-  const settled = async (messageId: string, state: 'completed' | 'failed') => {
-    for (let i = 0; i < 400 && (await dispatcher.queue.getJobState(messageId)) !== state; i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(await dispatcher.queue.getJobState(messageId), state);
+  const settled = async (messageId: string, state: 'completed' | 'failed' | 'delayed') => {
+    await waitFor(async () => (await dispatcher.queue.getJobState(messageId)) === state, { what: `${messageId} ${state}`, timeoutMs: 10_000, intervalMs: 25 });
   };
-  const close = async () => { await worker.close(); await dispatcher.close(); };
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => { await worker.close(); await dispatcher.close(); })());
+  open.push(close);
   return { dispatcher, worker, attempts, until, settled, close };
 }
 
@@ -142,6 +147,27 @@ test('429 honours Retry-After', async () => {
   // The planned delay is Retry-After's 1 s, not the schedule's 20 ms.
   assert.ok(Date.parse(first.next_retry_at!) - Date.parse(first.at) >= 1000);
   assert.equal(h.attempts[1].status, 200);
+  await h.close();
+});
+
+test('503 honours Retry-After: the retry is scheduled that far out (BullMQ job data), not on the schedule', async () => {
+  const h = await harness('wh503');
+  scripts.set('/unavailable', [[503, { 'retry-after': '120' }], 200]);
+  const messageId = await h.dispatcher.notify({ id: 'job-503', webhook: { url: `${base}/unavailable` } }, 'job.started', resource('job-503'));
+  assert.ok(messageId);
+  await h.until(() => h.attempts.length === 1, 'the first attempt');
+  assert.equal(h.attempts[0].status, 503);
+  assert.ok(h.attempts[0].next_retry_at, 'a retry is planned');
+  // The BullMQ job waits for Retry-After's 120 s (the schedule would say 20 ms).
+  await h.settled(messageId, 'delayed');
+  const delayed = (await h.dispatcher.queue.getJob(messageId))!;
+  assert.equal(delayed.delay, 120_000);
+  // Run the retry now rather than in two minutes: it is delivered with the same webhook-id.
+  await delayed.promote();
+  await h.until(() => h.attempts.length === 2, 'the retry');
+  assert.equal(h.attempts[1].status, 200);
+  const ids = received.filter((r) => r.path === '/unavailable').map((r) => r.headers['webhook-id']);
+  assert.deepEqual(ids, [messageId, messageId]);
   await h.close();
 });
 
