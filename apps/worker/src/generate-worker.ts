@@ -13,6 +13,8 @@ export interface GenerateWorkerOptions {
    *  back by the stalled check after at most lockDuration + stalledInterval. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Stalls (lost workers) a job survives; one more fails it (default 1). */
+  maxStalledCount?: number;
   process(job: Job<GenerateJobData>, token: string | undefined): Promise<void>;
 }
 
@@ -23,8 +25,8 @@ export function createGenerateWorker(opts: GenerateWorkerOptions): Worker<Genera
     concurrency: opts.concurrency,
     lockDuration: opts.lockDurationMs ?? 60_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
-    // One stall (crash, OOM kill) re-runs the job; a second one fails it rather than loop forever.
-    maxStalledCount: 1,
+    // A stall (crash, OOM kill) re-runs the job; past maxStalledCount it fails rather than loop forever.
+    maxStalledCount: opts.maxStalledCount ?? 1,
     autorun: false,
   };
   return new Worker<GenerateJobData, void>(GENERATE_QUEUE, (job, token) => opts.process(job, token), options);

@@ -3,7 +3,8 @@
 import { scrubInternals } from '@sdsvc/logging';
 import { isStorageError } from '@sdsvc/storage';
 
-export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error';
+export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error'
+  | 'worker_lost' | 'timeout';
 
 export class JobFailure extends Error {
   readonly code: JobErrorCode;
@@ -34,6 +35,16 @@ export function modelFailure(err: unknown): JobFailure {
     return new JobFailure('prompt_too_long', scrubInternals(detail), { retryable: false, cause: err });
   }
   return new JobFailure('model_error', `model error: ${scrubInternals(detail)}`, { retryable: false, cause: err });
+}
+
+/** The engine thread died under the job (crash, out of memory): not the input's fault, run it again. */
+export function isEngineDeath(err: unknown): boolean {
+  return err instanceof Error && err.name === 'EngineThreadDiedError';
+}
+
+/** The job's error when BullMQ failed it without our processor (stalled too often, lock lost). */
+export function lostError(reason: string | undefined): { code: JobErrorCode; message: string } {
+  return { code: 'worker_lost', message: `the worker running this job was lost too many times${reason ? ` (${reason})` : ''}` };
 }
 
 export function toJobFailure(err: unknown): JobFailure {

@@ -1,18 +1,26 @@
 // One generation job, start to finish: the record's state machine around the engine call.
-// queued → running → succeeded | failed | canceled, or handed back to the queue on shutdown.
+// queued → running → succeeded | failed | canceled, or handed back to the queue (shutdown, retry).
+//
+// Each run is an *attempt* with its own id (BullMQ's lock token): markRunning makes it the owner,
+// and every later write (progress, result, final status, hand-back) is applied by the Lua scripts
+// only while it still is. A worker that lost its lock (another worker runs the job now) may keep
+// computing, but its writes are refused and it never notifies. Webhooks are not sent from here:
+// the transition itself writes them to the outbox (same script); `notify` only asks the local
+// outbox drain to run soon.
+import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { GenerateJobData, JobStore } from '@sdsvc/jobs';
-import type { EngineHost } from '@sdsvc/engine';
+import type { GenerateJobData, JobRecord, JobStore } from '@sdsvc/jobs';
+import type { EngineHost, GenerateResult } from '@sdsvc/engine';
 import type { ObjectStore } from '@sdsvc/storage';
-import type { WebhookEventType } from '@sdsvc/contracts';
+import type { StoredResultImage, WebhookEventType } from '@sdsvc/contracts';
 import type { DecodeLimits } from '@sdsvc/images';
 import { withJobId, type Logger } from '@sdsvc/logging';
 import { CancelRequested, type CancelWatcher } from './cancel-watcher.ts';
 import { buildGenerateRequest } from './generate-request.ts';
 import { lorasForEngine } from './job-loras.ts';
 import type { LoraUrlCache } from '@sdsvc/lora';
-import { loadJobInputs } from './job-inputs.ts';
-import { isAbortError, modelFailure, toJobFailure } from './job-errors.ts';
+import { loadJobInputs, type PreparedInputs } from './job-inputs.ts';
+import { isAbortError, isEngineDeath, JobFailure, modelFailure, toJobFailure } from './job-errors.ts';
 import { storeOutputs } from './job-outputs.ts';
 
 export interface RunJobDeps {
@@ -20,8 +28,8 @@ export interface RunJobDeps {
   objects: ObjectStore;
   engine: EngineHost;
   cancels: CancelWatcher;
-  /** Webhook for the job's current state; never throws (delivery has its own queue and retries). */
-  notify(jobId: string, event: WebhookEventType): Promise<void>;
+  /** A transition of this job applied and wrote `event` to the outbox (drain it soon). Never throws. */
+  notify(jobId: string, event: WebhookEventType): Promise<void> | void;
   logger: Logger;
   /** Bounds for decoding stored input images. */
   imageLimits: DecodeLimits;
@@ -29,6 +37,12 @@ export interface RunJobDeps {
   loraDir?: string;
   /** ALLOW_LORA_URLS: LoRAs given by URL, fetched and kept by sha256. */
   loraUrls?: LoraUrlCache;
+  /** JOB_TIMEOUT_MS: deadline of one run; 0 or absent = none. */
+  timeoutMs?: number;
+  /** Upload retries after generation (storage outage): attempts in all and first delay (doubled). */
+  uploadRetry?: { attempts: number; delayMs: number };
+  /** TEST ONLY (SDSVC_TEST_EXIT_AFTER): called right after a transition applied, before notify. */
+  afterTransition?(event: WebhookEventType): void;
 }
 
 /** Abort reason used when this worker shuts down: the job goes back to the queue. */
@@ -39,13 +53,40 @@ export class ShutdownRequested extends Error {
   }
 }
 
+/** Abort reason when JOB_TIMEOUT_MS ran out. */
+export class JobTimedOut extends Error {
+  constructor(ms: number) {
+    super(`the job ran longer than JOB_TIMEOUT_MS (${ms} ms)`);
+    this.name = 'JobTimedOut';
+  }
+}
+
+/** Abort reason when another attempt owns the job now (this worker lost its lock). */
+export class AttemptSuperseded extends Error {
+  constructor() {
+    super('another attempt owns this job now');
+    this.name = 'AttemptSuperseded';
+  }
+}
+
 export async function runGenerateJob(job: Job<GenerateJobData>, token: string | undefined, deps: RunJobDeps): Promise<void> {
   const id = job.id!;
+  // BullMQ counts failed attempts (its retries) apart from started ones (stalls included).
   const attempt = job.attemptsMade + 1;
-  const log = withJobId(deps.logger, id, { attempt });
+  const started = Math.max(job.attemptsStarted ?? 0, attempt);
+  const attemptId = token ?? randomUUID();
+  const log = withJobId(deps.logger, id, { attempt: started });
   const maxAttempts = job.opts.attempts ?? 1;
+  const { store } = deps;
+  const applied = async (ok: boolean, event: WebhookEventType): Promise<boolean> => {
+    if (ok) {
+      deps.afterTransition?.(event);
+      await deps.notify(id, event);
+    }
+    return ok;
+  };
 
-  const record = await deps.store.get(id);
+  const record = await store.get(id);
   if (!record) {
     log.warn('job record missing (expired or deleted); dropping the queue entry');
     return;
@@ -57,69 +98,143 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
   }
 
   const abort = deps.cancels.watch(id);
+  const stop = (reason: Error) => { if (!abort.signal.aborted) abort.abort(reason); };
+  let deadline: NodeJS.Timeout | undefined;
   try {
-    if (!(await deps.store.markRunning(id, { total: record.params.steps, attempt }))) {
-      log.info('job canceled before it started');
+    if (!(await store.markRunning(id, { total: record.params.steps, attempt: started, attemptId }))) {
+      // A requested cancel wins at the start: the script ended the job canceled (outbox written).
+      const now = await store.get(id);
+      if (now?.status === 'canceled') await applied(true, 'job.canceled');
+      log.info({ status: now?.status }, 'job not started (canceled or finished)');
       return;
     }
     log.info({ maxAttempts, type: record.type, model: record.model }, 'job started');
-    await deps.notify(id, 'job.started');
-    // A cancel published before watch() registered is only visible as the flag.
-    if (await deps.store.isCancelRequested(id)) abort.abort(new CancelRequested(id));
-
-    const inputs = await loadJobInputs(record.type, record.params, deps.objects, deps.imageLimits);
-    const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
-
-    // Every step is reported, in order: each write waits for the previous one.
-    let progress: Promise<void> = Promise.resolve();
-    const onStep = (step: number, total: number) => {
-      progress = progress.then(() => deps.store.setProgress(id, step, total))
-        .catch((err: unknown) => log.warn({ err }, 'progress update failed'));
-    };
-    let result;
-    try {
-      result = await deps.engine.generate(record.model, request, { onStep, signal: abort.signal });
-    } catch (err) {
-      throw isAbortError(err) || abort.signal.aborted ? err : modelFailure(err);
-    } finally {
-      await progress;
+    await applied(true, 'job.started');
+    if (deps.timeoutMs && deps.timeoutMs > 0) {
+      const ms = deps.timeoutMs;
+      deadline = setTimeout(() => stop(new JobTimedOut(ms)), ms);
     }
+    // A cancel published before watch() registered is only visible as the flag.
+    if ((await store.ownsAttempt(id, attemptId)).cancelRequested) stop(new CancelRequested(id));
+
+    const result = await generate(record, id, attemptId, deps, abort, stop);
+
+    // Fencing before side effects: a superseded attempt does not even upload.
+    const own = await store.ownsAttempt(id, attemptId);
+    if (!own.current) stop(new AttemptSuperseded());
+    else if (own.cancelRequested) stop(new CancelRequested(id));
     abort.signal.throwIfAborted();
 
-    const overlayOn = record.type === 'inpaint' && record.params.overlay !== false;
-    const full = inputs.fullRes;
-    const fullRes = full && { original: full.original, region: full.region, mask: overlayOn ? full.mask : undefined, padding: full.padding };
-    const overlay = overlayOn && !full && inputs.init && inputs.mask ? { original: inputs.init, mask: inputs.mask } : undefined;
-    const images = await storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay, fullRes }, deps.objects);
-    await deps.store.markSucceeded(id, { images });
-    log.info({ images: images.length, bytes: images.reduce((n, i) => n + i.bytes, 0) }, 'job succeeded');
-    await deps.notify(id, 'job.succeeded');
+    const images = await uploadWithRetry(() => storeResult(record, id, result.result, result.inputs, deps.objects), deps, abort.signal, log);
+    abort.signal.throwIfAborted();
+    if (await applied(await store.markSucceeded(id, { images }, attemptId), 'job.succeeded')) {
+      log.info({ images: images.length, bytes: images.reduce((n, i) => n + i.bytes, 0) }, 'job succeeded');
+    } else {
+      log.warn({ status: (await store.get(id))?.status }, 'result not recorded: the job was canceled, finished or taken over meanwhile');
+    }
   } catch (err) {
     const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+    if (reason instanceof AttemptSuperseded) {
+      log.warn('another attempt owns this job (this worker lost its lock); stopping without writing');
+      return;
+    }
     if (reason instanceof ShutdownRequested) {
-      // Hand the job back: another worker (or this one after restart) runs it from the start.
-      await deps.store.requeue(id);
-      await job.moveToWait(token);
-      log.info('job handed back to the queue (worker shutting down)');
-      throw new WaitingError();
+      // Hand the job back (another worker, or this one after restart, runs it from the start),
+      // unless a cancel was requested: then it ends canceled here.
+      const status = await store.requeue(id, attemptId);
+      if (status === 'queued') {
+        await job.moveToWait(token);
+        log.info('job handed back to the queue (worker shutting down)');
+        throw new WaitingError();
+      }
+      if (status === 'canceled') await applied(true, 'job.canceled');
+      log.info({ status }, 'job not handed back (canceled, finished or taken over)');
+      return;
+    }
+    if (reason instanceof JobTimedOut) {
+      await applied(await store.markFailed(id, { code: 'timeout', message: reason.message }, attemptId), 'job.failed');
+      log.warn({ code: 'timeout', timeoutMs: deps.timeoutMs }, 'job timed out');
+      throw new UnrecoverableError(reason.message);
     }
     if (reason instanceof CancelRequested || (isAbortError(err) && reason === undefined)) {
-      await deps.store.markCanceled(id);
+      await applied(await store.markCanceled(id, attemptId), 'job.canceled');
       log.info('job canceled');
-      await deps.notify(id, 'job.canceled');
       return; // completes the BullMQ job: a canceled job is never retried
     }
     const failure = toJobFailure(err);
     if (failure.retryable && attempt < maxAttempts) {
-      await deps.store.requeue(id);
-      log.warn({ err, code: failure.code, attempt, maxAttempts }, 'job attempt failed; will retry');
-      throw failure; // BullMQ retries with the queue's backoff
+      const status = await store.requeue(id, attemptId);
+      if (status === 'queued') {
+        log.warn({ err, code: failure.code, attempt, maxAttempts }, 'job attempt failed; will retry');
+        throw failure; // BullMQ retries with the queue's backoff
+      }
+      if (status === 'canceled') await applied(true, 'job.canceled');
+      log.info({ status }, 'job not retried (canceled, finished or taken over)');
+      return;
     }
-    await deps.store.markFailed(id, { code: failure.code, message: failure.message });
-    log.error({ err, code: failure.code, attempt, maxAttempts }, 'job failed');
-    await deps.notify(id, 'job.failed');
+    if (await applied(await store.markFailed(id, { code: failure.code, message: failure.message }, attemptId), 'job.failed')) {
+      log.error({ err, code: failure.code, attempt, maxAttempts }, 'job failed');
+    }
     throw new UnrecoverableError(failure.message);
   } finally {
+    clearTimeout(deadline);
     deps.cancels.release(id);
+  }
+}
+
+/** Inputs, then the engine; progress is written in step order and tells us about cancels. */
+async function generate(record: JobRecord, id: string, attemptId: string, deps: RunJobDeps, abort: AbortController, stop: (e: Error) => void):
+  Promise<{ result: GenerateResult; inputs: PreparedInputs }> {
+  const inputs = await loadJobInputs(record.type, record.params, deps.objects, deps.imageLimits);
+  const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
+  let progress: Promise<void> = Promise.resolve();
+  const onStep = (step: number, total: number) => {
+    progress = progress.then(async () => {
+      const ack = await deps.store.setProgress(id, step, total, attemptId);
+      // The flag is read at every step: a lost cancel message still stops the job.
+      if (ack.cancelRequested) stop(new CancelRequested(id));
+      else if (!ack.current) stop(new AttemptSuperseded());
+    }).catch((err: unknown) => deps.logger.warn({ err, job_id: id }, 'progress update failed'));
+  };
+  try {
+    const result = await deps.engine.generate(record.model, request, { onStep, signal: abort.signal });
+    await progress;
+    abort.signal.throwIfAborted();
+    return { result, inputs };
+  } catch (err) {
+    await progress;
+    if (isAbortError(err) || abort.signal.aborted) throw err;
+    // The engine thread died under the job (crash, OOM): not the input's fault, run it again.
+    if (isEngineDeath(err)) throw new JobFailure('internal_error', `the engine thread died: ${(err as Error).message}`, { retryable: true, cause: err });
+    throw modelFailure(err);
+  }
+}
+
+function storeResult(record: JobRecord, id: string, result: GenerateResult, inputs: PreparedInputs, objects: ObjectStore): Promise<StoredResultImage[]> {
+  const overlayOn = record.type === 'inpaint' && record.params.overlay !== false;
+  const full = inputs.fullRes;
+  const fullRes = full && { original: full.original, region: full.region, mask: overlayOn ? full.mask : undefined, padding: full.padding };
+  const overlay = overlayOn && !full && inputs.init && inputs.mask ? { original: inputs.init, mask: inputs.mask } : undefined;
+  return storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay, fullRes }, objects);
+}
+
+/** A storage outage after generation retries the upload (bounded, with backoff), not the generation. */
+async function uploadWithRetry<T>(upload: () => Promise<T>, deps: RunJobDeps, signal: AbortSignal, log: Logger): Promise<T> {
+  const { attempts, delayMs } = deps.uploadRetry ?? { attempts: 4, delayMs: 500 };
+  for (let i = 1; ; i++) {
+    try {
+      return await upload();
+    } catch (err) {
+      const failure = toJobFailure(err);
+      if (!failure.retryable || failure.code !== 'storage_unavailable' || i >= attempts || signal.aborted) throw err;
+      const wait = delayMs * 2 ** (i - 1);
+      log.warn({ err, try: i, waitMs: wait }, 'upload failed; retrying the upload');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, wait);
+        function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+        signal.addEventListener('abort', done, { once: true });
+      });
+      signal.throwIfAborted();
+    }
   }
 }

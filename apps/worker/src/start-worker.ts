@@ -3,11 +3,13 @@
 import { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import { EngineHost } from '@sdsvc/engine';
-import { bullmqPrefix, JobStore } from '@sdsvc/jobs';
+import { bullmqPrefix, GenerateQueue, isTerminal, JobStore } from '@sdsvc/jobs';
 import type { Logger } from '@sdsvc/logging';
 import { createObjectStore, type ObjectStore } from '@sdsvc/storage';
 import { startCancelWatcher } from './cancel-watcher.ts';
 import { createGenerateWorker } from './generate-worker.ts';
+import { lostError } from './job-errors.ts';
+import { startReconciler, type ReconcileReport } from './reconciler.ts';
 import { runGenerateJob, ShutdownRequested } from './run-job.ts';
 import { loraUrlCacheFor } from '@sdsvc/submission';
 import { createWebhookNotifier, type JobNotifier } from './webhook-notifier.ts';
@@ -25,6 +27,8 @@ export interface StartWorkerOptions {
   /** Override config.workerLockDurationMs / config.workerStalledIntervalMs. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Override config.reconcileIntervalMs. */
+  reconcileIntervalMs?: number;
 }
 
 export interface RunningWorker {
@@ -33,6 +37,23 @@ export interface RunningWorker {
   /** Stops taking jobs; lets the running ones finish for SHUTDOWN_GRACE_MS, then aborts them
    *  between two steps and hands them back to the queue. */
   close(): Promise<void>;
+  /** One reconciler pass now (tests). */
+  reconcile(): Promise<ReconcileReport>;
+}
+
+/**
+ * TEST ONLY: SDSVC_TEST_EXIT_AFTER=<event> (e.g. `succeeded`) kills this process with SIGKILL right
+ * after a job's transition to that event applied, before anything else runs: the outbox must still
+ * deliver its webhook. Never set in production.
+ */
+function testExitAfter(logger: Logger): ((event: string) => void) | undefined {
+  const target = process.env.SDSVC_TEST_EXIT_AFTER;
+  if (!target) return undefined;
+  return (event) => {
+    if (event !== `job.${target}`) return;
+    logger.warn({ event }, 'SDSVC_TEST_EXIT_AFTER: killing this process now');
+    process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
@@ -46,7 +67,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   owned.push(() => connection.quit().catch(() => connection.disconnect()));
 
-  const store = new JobStore(connection, { prefix: config.queuePrefix });
+  const store = new JobStore(connection, { prefix: config.queuePrefix, ttlSeconds: Math.ceil(config.resultTtlMs / 1000) });
   owned.unshift(() => store.close());
   const objects = opts.objects ?? (await createObjectStore(config));
   if (!opts.objects) owned.unshift(() => objects.close());
@@ -76,22 +97,55 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const cancels = await startCancelWatcher(store);
   owned.unshift(() => cancels.close());
 
+  // The reconciler re-queues jobs through the same queue settings the API uses.
+  const queue = new GenerateQueue(connection, { prefix: config.queuePrefix, attempts: config.jobAttempts,
+    onError: (err) => logger.warn({ err: err.message }, 'generate queue connection error') });
+  owned.unshift(() => queue.close());
+
+  const afterTransition = testExitAfter(logger);
   const worker = createGenerateWorker({
     connection,
     prefix: bullmqPrefix(config.queuePrefix),
     concurrency: config.workerConcurrency,
     lockDurationMs: opts.lockDurationMs ?? config.workerLockDurationMs,
     stalledIntervalMs: opts.stalledIntervalMs ?? config.workerStalledIntervalMs,
+    // A job whose worker was lost JOB_ATTEMPTS times is failed by BullMQ (then by us: worker_lost).
+    maxStalledCount: Math.max(0, config.jobAttempts - 1),
     process: (job, token) => runGenerateJob(job, token, {
       store, objects, engine, cancels, logger,
       notify: (id, event) => notifier.notify(id, event),
       imageLimits: { maxPixels: config.maxImagePixels },
       loraDir: config.loraDir,
       ...(config.allowLoraUrls ? { loraUrls } : {}),
+      timeoutMs: config.jobTimeoutMs,
+      afterTransition,
     }),
   });
   worker.on('error', (err) => logger.error({ err }, 'generate worker error'));
   worker.on('stalled', (jobId) => logger.warn({ job_id: jobId }, 'job stalled (a worker died); it will run again'));
+  // BullMQ fails some jobs without calling our processor (stalled too often, started too often):
+  // the record must end too. Our own failures were recorded already (finishLost is then a no-op).
+  worker.on('failed', (job, err) => {
+    if (!job?.id) return;
+    const id = job.id;
+    void (async () => {
+      if ((await queue.inspect(id)).state !== 'failed') return; // a retry is scheduled
+      const rec = await store.get(id);
+      if (!rec || isTerminal(rec.status)) return;
+      const status = await store.finishLost(id, lostError(err?.message));
+      if (status) {
+        logger.warn({ job_id: id, status, reason: err?.message }, 'job failed by the queue without running; recorded');
+        await notifier.notify(id, status === 'canceled' ? 'job.canceled' : 'job.failed');
+      }
+    })().catch((e: unknown) => logger.warn({ err: e, job_id: id }, 'could not record a failed job (the reconciler will)'));
+  });
+  const reconciler = startReconciler({
+    redis: connection, store, queue, objects, logger, prefix: config.queuePrefix,
+    maxRecoveries: config.jobAttempts,
+    intervalMs: opts.reconcileIntervalMs ?? config.reconcileIntervalMs,
+    minAgeMs: opts.reconcileIntervalMs ?? config.reconcileIntervalMs,
+  });
+  owned.unshift(() => reconciler.close());
   void worker.run().catch((err: unknown) => logger.error({ err }, 'generate worker stopped'));
   await worker.waitUntilReady();
   logger.info({
@@ -101,6 +155,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
 
   let closing: Promise<void> | undefined;
   return {
+    reconcile: () => reconciler.runNow(),
     async ready() {
       if (closing) return { ok: false, detail: 'worker shutting down' };
       const ping = connection.ping();

@@ -1,13 +1,16 @@
-// Job lifecycle → webhook: reads the record as it stands, builds the public job resource (with
-// fresh image URLs) and hands it to the webhook delivery queue. Delivery has its own retries, so
-// a failure here is logged and never fails the job.
+// Job lifecycle → webhook. The job store's transitions write each webhook event to the outbox in
+// the same Lua script as the state change; this runs the outbox drain of a worker process, which
+// renders the job resource as it was at the event and enqueues it on the webhook queue (message id
+// `msg_<job>_<event>`, so duplicates collapse). notify() only asks for a drain now; entries left
+// by a crashed process are drained on the next pass of any process. Image URLs are signed again
+// at each delivery attempt (webhook-delivery.ts), so they work whenever the webhook arrives.
 import type { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import type { WebhookEventType } from '@sdsvc/contracts';
 import { buildJobResource, type JobStore } from '@sdsvc/jobs';
-import { withJobId, type Logger } from '@sdsvc/logging';
+import type { Logger } from '@sdsvc/logging';
 import type { ObjectStore } from '@sdsvc/storage';
-import { WebhookDispatcher } from '@sdsvc/webhooks';
+import { startOutboxDrain, WebhookDispatcher } from '@sdsvc/webhooks';
 
 export interface JobNotifier {
   notify(jobId: string, event: WebhookEventType): Promise<void>;
@@ -20,24 +23,30 @@ export interface WebhookNotifierDeps {
   store: JobStore;
   objects: ObjectStore;
   logger: Logger;
+  /** Outbox poll period (default 1000 ms). */
+  intervalMs?: number;
 }
 
 export function createWebhookNotifier(deps: WebhookNotifierDeps): JobNotifier {
-  // Same queue prefix and schedule as the API's dispatcher: one webhook queue per deployment.
+  // Same queue prefix and schedule as every other dispatcher: one webhook queue per deployment.
   const dispatcher = new WebhookDispatcher({
     connection: deps.connection, prefix: deps.config.queuePrefix, schedule: deps.config.webhookRetrySchedule,
   });
+  const drain = startOutboxDrain({
+    redis: deps.connection,
+    prefix: deps.config.queuePrefix,
+    dispatcher,
+    intervalMs: deps.intervalMs,
+    render: (entry) => buildJobResource(entry.record, { urlFor: (key) => deps.objects.url(key) }),
+    onError: (err, entry) => deps.logger.warn({ err, job_id: entry?.id, event: entry?.type }, 'webhook outbox drain failed; retrying'),
+  });
   return {
-    async notify(jobId, event) {
-      try {
-        const record = await deps.store.get(jobId);
-        if (!record?.webhook) return;
-        const resource = await buildJobResource(record, { urlFor: (key) => deps.objects.url(key) });
-        await dispatcher.notify(record, event, resource);
-      } catch (err) {
-        withJobId(deps.logger, jobId).error({ err, event }, 'could not enqueue webhook');
-      }
+    async notify() {
+      drain.kick();
     },
-    close: () => dispatcher.close(),
+    async close() {
+      await drain.close();
+      await dispatcher.close();
+    },
   };
 }

@@ -81,6 +81,8 @@ export interface Config {
   jobTimeoutMs: number;
   /** RESULT_TTL in ms: a job (record, inputs, outputs) is deleted this long after its last change. */
   resultTtlMs: number;
+  /** RECONCILE_INTERVAL_MS: reconciler period (one process at a time). */
+  reconcileIntervalMs: number;
   executionProviders: ExecutionProvider[];
   ortCpuMemArena: boolean;
   maxBodyBytes: number;
@@ -206,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     jobAttempts: v.JOB_ATTEMPTS as number,
     jobTimeoutMs: v.JOB_TIMEOUT_MS as number,
     resultTtlMs: v.RESULT_TTL as number,
+    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
     executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
     ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,
     maxBodyBytes: v.MAX_BODY_BYTES as number,

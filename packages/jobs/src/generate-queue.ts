@@ -5,6 +5,12 @@ import { bullmqPrefix, DEFAULT_PREFIX, GENERATE_QUEUE } from './keys.ts';
 
 export interface GenerateJobData { jobId: string; model: string }
 
+/** Where BullMQ has a job: 'gone' when it has no entry for it (never added, or removed). */
+export interface QueueEntryState {
+  state: 'waiting' | 'delayed' | 'active' | 'prioritized' | 'completed' | 'failed' | 'other' | 'gone';
+  failedReason?: string;
+}
+
 export interface GenerateQueueOptions {
   prefix?: string;
   /** Worker attempts per job (default 3), with exponential backoff from `backoffMs` (default 2000). */
@@ -44,6 +50,25 @@ export class GenerateQueue {
   /** Removes a waiting or delayed job (true also when it is already gone); false when a worker holds its lock. */
   async remove(id: string): Promise<boolean> {
     return (await this.queue.remove(id)) === 1;
+  }
+
+  /** The BullMQ side of a job, for the reconciler. */
+  async inspect(id: string): Promise<QueueEntryState> {
+    const job = await this.queue.getJob(id);
+    if (!job) return { state: 'gone' };
+    const state = await job.getState();
+    switch (state) {
+      case 'waiting': case 'delayed': case 'active': case 'prioritized': case 'completed': return { state };
+      case 'failed': return { state, failedReason: job.failedReason };
+      case 'unknown': return { state: 'gone' };
+      default: return { state: 'other' };
+    }
+  }
+
+  /** Removes a finished (completed/failed) entry so the same id can be queued again. */
+  async removeFinished(id: string): Promise<void> {
+    const job = await this.queue.getJob(id);
+    if (job && (await job.isCompleted() || await job.isFailed())) await job.remove();
   }
 
   /** Jobs ahead of this one in the wait list (0 = next); null when it is not waiting. */

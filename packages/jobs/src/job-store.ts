@@ -1,28 +1,48 @@
 // The job record in Redis: the API's source of truth. BullMQ only schedules the work.
+// Every change goes through one Lua script (scripts.ts) that also keeps the index of unfinished
+// jobs, the deletion schedule and the webhook outbox, so a crash can never split them.
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, WebhookAttempt } from '@sdsvc/contracts';
-import { cancelChannel, DEFAULT_PREFIX, jobKeys } from './keys.ts';
+import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, outboxKey } from './keys.ts';
 import { fromHash, toHash, type JobRecord, type JobResult, type NewJobRecord } from './record.ts';
-import { CREATE, REQUEST_CANCEL, TRANSITION } from './scripts.ts';
+import { jobCommands, type JobCommands } from './scripts.ts';
 
 export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_found';
 
 /** An event as published on `<prefix>:job-events:<id>`: the record right after the change. */
 export interface JobEvent { type: JobEventType; seq: number; record: JobRecord }
 
+/** What a fenced progress write learned: whether this attempt still owns the job, and the cancel flag. */
+export interface ProgressAck { current: boolean; cancelRequested: boolean }
+
 export interface JobStoreOptions {
   prefix?: string;
-  /** Seconds a record lives after its last change (default 7 days). */
+  /** Seconds a job lives after its last change (RESULT_TTL, default 7 days): then the reconciler
+   *  deletes it with its objects. Redis expires the record itself an hour later as a backstop. */
   ttlSeconds?: number;
   /** Webhook attempts kept per job (default 50). */
   maxWebhookAttempts?: number;
 }
 
 const now = (): string => new Date().toISOString();
+/** Redis keeps a record this long past its deletion time, so the sweeper can still read its keys. */
+const EXPIRY_GRACE_SECONDS = 3600;
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+export const isTerminal = (status: string): boolean => TERMINAL.has(status);
+
+interface TransitionOptions {
+  /** Fencing: the change applies only while this attempt owns the job ('' = any). */
+  attemptId?: string;
+  /** A requested cancel turns the change into `canceled` (start, hand-back, recovery). */
+  cancelWins?: boolean;
+}
+interface TransitionReply { applied: 0 | 1 | 2; status: string; cancelRequested: boolean }
 
 export class JobStore {
   readonly prefix: string;
   readonly #redis: Redis;
+  readonly #commands: JobCommands;
   readonly #ttl: number;
   readonly #maxAttempts: number;
   #subscriber: Redis | null = null;
@@ -32,15 +52,20 @@ export class JobStore {
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
     this.#redis = redis;
+    this.#commands = jobCommands(redis);
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#maxAttempts = opts.maxWebhookAttempts ?? 50;
   }
 
+  /** RESULT_TTL in seconds. */
+  get ttlSeconds(): number {
+    return this.#ttl;
+  }
+
   async create(rec: NewJobRecord): Promise<void> {
-    const k = jobKeys(this.prefix, rec.id);
     const fields = Object.entries(toHash(rec, now())).flat();
-    const ok = await this.#redis.eval(CREATE, 2, k.record, k.events, this.#ttl, ...fields);
+    const ok = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), ...fields);
     if (ok !== 1) throw new Error(`job ${rec.id} already exists`);
   }
 
@@ -52,41 +77,84 @@ export class JobStore {
     return fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt));
   }
 
-  /** queued (or running again after a lost worker) → running; false when canceled or finished. */
-  async markRunning(id: string, { total, attempt }: { total: number; attempt: number }): Promise<boolean> {
-    return await this.#transition(id, ['queued', 'running'], 'started', 'nocancel', {
-      status: 'running', started_at: now(), progress_step: '0', progress_total: String(total), attempts: String(attempt),
+  /**
+   * queued (or running, after a lost worker) → running, owned by `attemptId` from now on: writes
+   * of any earlier attempt are refused. False when it did not start; a requested cancel ends the
+   * job `canceled` right here.
+   */
+  async markRunning(id: string, { total, attempt, attemptId = '' }: { total: number; attempt: number; attemptId?: string }): Promise<boolean> {
+    const r = await this.#transition(id, ['queued', 'running'], 'started', { cancelWins: true }, {
+      status: 'running', started_at: now(), progress_step: '0', progress_total: String(total), attempts: String(attempt), attempt_id: attemptId,
     });
+    return r.applied === 1;
   }
 
-  async setProgress(id: string, step: number, total: number): Promise<void> {
-    await this.#transition(id, ['running'], 'progress', '', { progress_step: String(step), progress_total: String(total) });
+  /** Progress of the current attempt; tells the worker whether it still owns the job and whether a
+   *  cancel was requested (so a lost cancel message still stops the job at the next step). */
+  async setProgress(id: string, step: number, total: number, attemptId = ''): Promise<ProgressAck> {
+    const r = await this.#transition(id, ['running'], 'progress', { attemptId }, { progress_step: String(step), progress_total: String(total) });
+    return { current: r.applied === 1, cancelRequested: r.cancelRequested };
   }
 
-  async markSucceeded(id: string, result: JobResult): Promise<boolean> {
-    return await this.#transition(id, ['running'], 'succeeded', '', {
+  /** True when the record is running under `attemptId` (fencing check before side effects). */
+  async ownsAttempt(id: string, attemptId: string): Promise<ProgressAck> {
+    const [status, owner, cancel] = await this.#redis.hmget(jobKeys(this.prefix, id).record, 'status', 'attempt_id', 'cancel_requested');
+    return { current: status === 'running' && owner === attemptId, cancelRequested: cancel === '1' };
+  }
+
+  async markSucceeded(id: string, result: JobResult, attemptId = ''): Promise<boolean> {
+    const r = await this.#transition(id, ['running'], 'succeeded', { attemptId }, {
       status: 'succeeded', finished_at: now(), result: JSON.stringify(result),
     });
+    return r.applied === 1;
   }
 
-  async markFailed(id: string, error: JobError): Promise<boolean> {
-    return await this.#transition(id, ['queued', 'running'], 'failed', '', {
+  async markFailed(id: string, error: JobError, attemptId = ''): Promise<boolean> {
+    const r = await this.#transition(id, ['queued', 'running'], 'failed', { attemptId }, {
       status: 'failed', finished_at: now(), error: JSON.stringify({ code: error.code, message: error.message }),
     });
+    return r.applied === 1;
   }
 
-  async markCanceled(id: string): Promise<boolean> {
-    return await this.#transition(id, ['queued', 'running'], 'canceled', '', { status: 'canceled', finished_at: now() });
+  async markCanceled(id: string, attemptId = ''): Promise<boolean> {
+    const r = await this.#transition(id, ['queued', 'running'], 'canceled', { attemptId }, { status: 'canceled', finished_at: now() });
+    return r.applied === 1;
   }
 
-  /** Worker shutdown: hand a running job back (BullMQ re-delivers it); progress starts over. */
-  async requeue(id: string): Promise<boolean> {
-    return await this.#transition(id, ['running'], 'queued', '', { status: 'queued', progress_step: '0' });
+  /**
+   * Hand a running job back (worker shutdown, retry after a storage error): BullMQ runs it again
+   * and progress starts over. A requested cancel wins: the job ends `canceled` instead. Returns the
+   * status after the call ('queued', 'canceled', or why it was refused: another status, 'superseded'
+   * or '' when the record is gone).
+   */
+  async requeue(id: string, attemptId = ''): Promise<string> {
+    const r = await this.#transition(id, ['running'], 'queued', { attemptId, cancelWins: true }, { status: 'queued', progress_step: '0' });
+    return r.status;
+  }
+
+  /**
+   * Recovery of a job whose run was lost (reconciler, BullMQ failed it without our processor):
+   * any unfinished status → `failed` with `error`, or `canceled` when a cancel was requested.
+   * Returns the status after the call, or null when the job was already finished or is gone.
+   */
+  async finishLost(id: string, error: JobError): Promise<string | null> {
+    const r = await this.#transition(id, ['queued', 'running'], 'failed', { cancelWins: true }, {
+      status: 'failed', finished_at: now(), error: JSON.stringify({ code: error.code, message: error.message }),
+    });
+    return r.applied === 0 ? null : r.status;
+  }
+
+  /** Recovery of a job with no queue entry: back to queued (the caller queues it again). A
+   *  requested cancel wins. Returns the status after the call, or null when it was not changed. */
+  async recoverQueued(id: string, recoveries: number): Promise<string | null> {
+    const r = await this.#transition(id, ['queued', 'running'], 'queued', { cancelWins: true }, {
+      status: 'queued', progress_step: '0', recoveries: String(recoveries),
+    });
+    return r.applied === 0 ? null : r.status;
   }
 
   async requestCancel(id: string): Promise<CancelOutcome> {
-    const k = jobKeys(this.prefix, id);
-    return (await this.#redis.eval(REQUEST_CANCEL, 3, k.record, k.events, cancelChannel(this.prefix), id, now(), this.#ttl)) as CancelOutcome;
+    return (await this.#commands.requestCancel(...this.#keys(id), ...this.#timing(), now(), cancelChannel(this.prefix), id)) as CancelOutcome;
   }
 
   async isCancelRequested(id: string): Promise<boolean> {
@@ -95,7 +163,30 @@ export class JobStore {
 
   async addWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void> {
     const k = jobKeys(this.prefix, id).webhookAttempts;
-    await this.#redis.multi().rpush(k, JSON.stringify(attempt)).ltrim(k, -this.#maxAttempts, -1).expire(k, this.#ttl).exec();
+    await this.#redis.multi().rpush(k, JSON.stringify(attempt)).ltrim(k, -this.#maxAttempts, -1)
+      .expire(k, this.#ttl + EXPIRY_GRACE_SECONDS).exec();
+  }
+
+  /** Ids of unfinished jobs whose last change is older than `olderThanMs` (oldest first). */
+  async staleActiveIds(olderThanMs: number, limit = 500): Promise<string[]> {
+    return await this.#redis.zrangebyscore(activeJobsKey(this.prefix), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, limit);
+  }
+
+  /** Ids of jobs due for deletion (RESULT_TTL after their last change). */
+  async expiredIds(limit = 100): Promise<string[]> {
+    return await this.#redis.zrangebyscore(expiringJobsKey(this.prefix), '-inf', Date.now(), 'LIMIT', 0, limit);
+  }
+
+  /** Deletes a job's record and index entries (its objects are the caller's). */
+  async deleteJob(id: string): Promise<void> {
+    const k = jobKeys(this.prefix, id);
+    await this.#redis.multi().del(k.record, k.webhookAttempts)
+      .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id).exec();
+  }
+
+  /** Drops an id from the unfinished index (its record is gone or finished). */
+  async forgetActive(id: string): Promise<void> {
+    await this.#redis.zrem(activeJobsKey(this.prefix), id);
   }
 
   /** Events of one job, in `seq` order (duplicates and stragglers are dropped). Returns unsubscribe. */
@@ -130,11 +221,21 @@ export class JobStore {
     if (sub) await sub.quit().catch(() => sub.disconnect());
   }
 
-  async #transition(id: string, from: string[], event: JobEventType, option: '' | 'nocancel', fields: Record<string, string>): Promise<boolean> {
+  #keys(id: string): string[] {
     const k = jobKeys(this.prefix, id);
-    const [applied] = (await this.#redis.eval(TRANSITION, 2, k.record, k.events, from.join(','), event, this.#ttl, option,
-      ...Object.entries(fields).flat())) as [number, string];
-    return applied === 1;
+    return [k.record, k.events, activeJobsKey(this.prefix), expiringJobsKey(this.prefix), outboxKey(this.prefix)];
+  }
+
+  /** ttl (record EXPIRE, s), expire_at (deletion due, ms), now (ms). */
+  #timing(): number[] {
+    const nowMs = Date.now();
+    return [this.#ttl + EXPIRY_GRACE_SECONDS, nowMs + this.#ttl * 1000, nowMs];
+  }
+
+  async #transition(id: string, from: string[], event: JobEventType, opts: TransitionOptions, fields: Record<string, string>): Promise<TransitionReply> {
+    const [applied, status, cancel] = (await this.#commands.transition(...this.#keys(id), ...this.#timing(), now(), from.join(','), event,
+      opts.attemptId ?? '', opts.cancelWins ? 'cancelwins' : '', ...Object.entries(fields).flat())) as [0 | 1 | 2, string, number];
+    return { applied, status, cancelRequested: cancel === 1 };
   }
 
   /** One subscriber connection per store, shared by every channel (SSE clients can be many). */

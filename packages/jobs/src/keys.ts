@@ -10,6 +10,14 @@ export function jobKeys(prefix: string, id: string) {
     events: `${prefix}:job-events:${id}`,
   };
 }
+/** Ids of jobs not yet finished, scored by their last change (ms): what the reconciler checks. */
+export const activeJobsKey = (prefix: string): string => `${prefix}:jobs:active`;
+/** Every job scored by when it is due for deletion (ms): RESULT_TTL after its last change. */
+export const expiringJobsKey = (prefix: string): string => `${prefix}:jobs:expiry`;
+/** Webhook events written by the same script as the state change, drained into the webhook queue. */
+export const outboxKey = (prefix: string): string => `${prefix}:outbox`;
+/** Short lease so one process at a time runs the reconciler. */
+export const reconcilerLockKey = (prefix: string): string => `${prefix}:reconciler-lock`;
 export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;
 export const idempotencyKey = (prefix: string, key: string): string => `${prefix}:idempotency:${key}`;
 /** BullMQ key prefix, kept under ours so one Redis can host several deployments. */

@@ -33,6 +33,8 @@ export interface JobRecord {
   error: JobError | null;
   attempts: number;
   cancel_requested: boolean;
+  /** Times the reconciler put the job back in the queue after its queue entry was lost. */
+  recoveries: number;
   /** Sequence number of the last event published for this job. */
   seq: number;
   webhook_attempts: WebhookAttempt[];
@@ -81,6 +83,7 @@ export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAtte
     error: json(h.error),
     attempts: Number(h.attempts ?? 0),
     cancel_requested: h.cancel_requested === '1',
+    recoveries: Number(h.recoveries ?? 0),
     seq: Number(h.seq ?? 0),
     webhook_attempts: webhookAttempts,
   };

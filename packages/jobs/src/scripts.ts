@@ -1,68 +1,160 @@
-// Lua scripts: each status change is checked, applied, numbered and published in one atomic step,
-// so concurrent API and worker updates can never interleave and events come out in `seq` order.
+// Lua scripts, registered with ioredis `defineCommand` (EVALSHA, EVAL once after a SCRIPT FLUSH).
+// Each status change is checked, applied, numbered and published in one atomic step, together with
+// the bookkeeping that must never be split from it by a crash:
+// - the index of unfinished jobs (`<prefix>:jobs:active`, what the reconciler walks; no SCAN),
+// - the deletion schedule (`<prefix>:jobs:expiry`, RESULT_TTL after the last change),
+// - the webhook outbox (`<prefix>:outbox`): the event a subscribed webhook must receive.
+// Every script takes the same 5 keys: record, events channel, active index, expiry index, outbox.
+import type { Redis } from 'ioredis';
 
-const HASH_TO_JSON = `
-local function record_json(key)
+const COMMON = `
+local function record_map(key)
   local flat = redis.call('HGETALL', key)
   local map = {}
   for i = 1, #flat, 2 do map[flat[i]] = flat[i + 1] end
   return map
 end
+
+local WEBHOOK_EVENTS = { started = true, succeeded = true, failed = true, canceled = true }
+local TERMINAL = { succeeded = true, failed = true, canceled = true }
+
+local function webhook_wants(map, event)
+  local raw = map['webhook']
+  if not raw or raw == '' then return false end
+  local ok, hook = pcall(cjson.decode, raw)
+  if not ok or type(hook) ~= 'table' then return false end
+  local events = hook['events']
+  if type(events) ~= 'table' or #events == 0 then return true end
+  for _, e in ipairs(events) do if e == 'job.' .. event then return true end end
+  return false
+end
+
+-- After a change: number it, keep the indexes right, publish it, and queue its webhook.
+-- ttl: record EXPIRE (s), expire_at: deletion due (ms), now_ms: index score.
+local function emit(event, ttl, expire_at, now_ms)
+  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  redis.call('EXPIRE', KEYS[1], ttl)
+  local map = record_map(KEYS[1])
+  local id = map['id']
+  redis.call('ZADD', KEYS[4], expire_at, id)
+  if TERMINAL[map['status']] then redis.call('ZREM', KEYS[3], id) else redis.call('ZADD', KEYS[3], now_ms, id) end
+  redis.call('PUBLISH', KEYS[2], cjson.encode({ type = event, seq = seq, record = map }))
+  if WEBHOOK_EVENTS[event] and webhook_wants(map, event) then
+    redis.call('RPUSH', KEYS[5], cjson.encode({ id = id, type = 'job.' .. event, seq = seq, record = map }))
+  end
+  return seq
+end
+
+local function cancel_now(now_iso, ttl, expire_at, now_ms)
+  redis.call('HSET', KEYS[1], 'status', 'canceled', 'finished_at', now_iso, 'cancel_requested', '1')
+  emit('canceled', ttl, expire_at, now_ms)
+end
 `;
 
-/**
- * KEYS: record, events channel. ARGV: allowed statuses (comma list), event type, ttl seconds,
- * option ('nocancel' refuses when a cancel was requested, '' otherwise), then field/value pairs.
- * Returns {1, previous status} when applied, {0, current status or ''} when refused.
- */
-export const TRANSITION = `${HASH_TO_JSON}
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {0, ''} end
-local allowed = false
-for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
-if not allowed then return {0, cur} end
-if ARGV[4] == 'nocancel' and redis.call('HGET', KEYS[1], 'cancel_requested') == '1' then return {0, 'cancel_requested'} end
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-redis.call('PUBLISH', KEYS[2], cjson.encode({type = ARGV[2], seq = seq, record = record_json(KEYS[1])}))
-return {1, cur}
-`;
-
-/** KEYS: record, events channel. ARGV: ttl, created fields as pairs. Returns 0 when the id exists. */
-export const CREATE = `${HASH_TO_JSON}
+/** ARGV: ttl, expire_at, now_ms, then the record's fields as pairs. Returns 0 when the id exists. */
+const CREATE = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-redis.call('PUBLISH', KEYS[2], cjson.encode({type = 'queued', seq = seq, record = record_json(KEYS[1])}))
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+emit('queued', tonumber(ARGV[1]), ARGV[2], ARGV[3])
 return 1
 `;
 
 /**
- * KEYS: record, events channel, cancel channel. ARGV: job id, now, ttl.
- * queued → canceled at once; running → flag + message on the cancel channel for the worker.
+ * ARGV: ttl, expire_at, now_ms, now_iso, allowed statuses (comma list), event, attempt ('' = any
+ * attempt; else the change applies only while the record's attempt_id is this one: fencing),
+ * mode ('' or 'cancelwins': a requested cancel turns the change into canceled), then field pairs.
+ * Returns {applied, status after, cancel_requested}: applied 1 = done, 2 = canceled instead,
+ * 0 = refused (status '' when the record is gone, 'superseded' when another attempt owns it).
  */
-export const REQUEST_CANCEL = `${HASH_TO_JSON}
+const TRANSITION = `${COMMON}
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {0, '', 0} end
+local cancel = redis.call('HGET', KEYS[1], 'cancel_requested') == '1' and 1 or 0
+local allowed = false
+for s in string.gmatch(ARGV[5], '[^,]+') do if s == cur then allowed = true end end
+if not allowed then return {0, cur, cancel} end
+if ARGV[7] ~= '' and redis.call('HGET', KEYS[1], 'attempt_id') ~= ARGV[7] then return {0, 'superseded', cancel} end
+local ttl, expire_at, now_ms = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+if ARGV[8] == 'cancelwins' and cancel == 1 then
+  cancel_now(ARGV[4], ttl, expire_at, now_ms)
+  return {2, 'canceled', 1}
+end
+for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+emit(ARGV[6], ttl, expire_at, now_ms)
+return {1, redis.call('HGET', KEYS[1], 'status'), cancel}
+`;
+
+/**
+ * ARGV: ttl, expire_at, now_ms, now_iso, cancel channel, job id.
+ * queued → canceled at once; running → flag (read by the worker at every step) + a message on the
+ * cancel channel so it stops without waiting for the next step's write.
+ */
+const REQUEST_CANCEL = `${COMMON}
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 'not_found' end
-if cur == 'succeeded' or cur == 'failed' or cur == 'canceled' then return 'finished' end
+if TERMINAL[cur] then return 'finished' end
 if cur == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'canceled', 'finished_at', ARGV[2], 'cancel_requested', '1')
-  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-  redis.call('PUBLISH', KEYS[2], cjson.encode({type = 'canceled', seq = seq, record = record_json(KEYS[1])}))
+  cancel_now(ARGV[4], tonumber(ARGV[1]), ARGV[2], ARGV[3])
   return 'canceled'
 end
 redis.call('HSET', KEYS[1], 'cancel_requested', '1')
-redis.call('PUBLISH', KEYS[3], ARGV[1])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 'cancel_requested'
 `;
 
-/** KEYS: idempotency key. ARGV: value, ttl. Returns nil when claimed, else the stored value. */
-export const CLAIM_IDEMPOTENCY = `
+/**
+ * Idempotency keys. KEYS: the key. ARGV: entry JSON, pending ttl (s).
+ * Claims the key with a pending entry; returns nil when claimed, else the stored entry.
+ */
+const IDEMPOTENCY_CLAIM = `
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 return false
 `;
+
+/** KEYS: the key. ARGV: job id, new entry JSON ('' = delete), ttl (s). Only the claimant's entry changes. */
+const IDEMPOTENCY_SETTLE = `
+local existing = redis.call('GET', KEYS[1])
+if not existing then return 0 end
+local ok, entry = pcall(cjson.decode, existing)
+if not ok or entry['job_id'] ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3])) end
+return 1
+`;
+
+type Arg = string | number;
+type Call = (...args: Arg[]) => Promise<unknown>;
+
+/** The scripts as commands on one connection. */
+export interface JobCommands {
+  create: Call;
+  transition: Call;
+  requestCancel: Call;
+  idempotencyClaim: Call;
+  idempotencySettle: Call;
+}
+
+const COMMANDS = {
+  sdsvcJobCreate: { numberOfKeys: 5, lua: CREATE },
+  sdsvcJobTransition: { numberOfKeys: 5, lua: TRANSITION },
+  sdsvcJobRequestCancel: { numberOfKeys: 5, lua: REQUEST_CANCEL },
+  sdsvcIdempotencyClaim: { numberOfKeys: 1, lua: IDEMPOTENCY_CLAIM },
+  sdsvcIdempotencySettle: { numberOfKeys: 1, lua: IDEMPOTENCY_SETTLE },
+} as const;
+
+/** Registers the scripts on `redis` (once per connection) and returns typed callers. */
+export function jobCommands(redis: Redis): JobCommands {
+  const r = redis as unknown as Record<string, Call | undefined>;
+  for (const [name, def] of Object.entries(COMMANDS)) {
+    if (typeof r[name] !== 'function') redis.defineCommand(name, def);
+  }
+  const bind = (name: keyof typeof COMMANDS): Call => (...args) => (r[name] as Call).apply(redis, args);
+  return {
+    create: bind('sdsvcJobCreate'),
+    transition: bind('sdsvcJobTransition'),
+    requestCancel: bind('sdsvcJobRequestCancel'),
+    idempotencyClaim: bind('sdsvcIdempotencyClaim'),
+    idempotencySettle: bind('sdsvcIdempotencySettle'),
+  };
+}

@@ -76,10 +76,10 @@ describe('JobStore', () => {
     await stopListening();
     assert.equal(await store.isCancelRequested('j4'), true);
     assert.equal((await store.get('j4'))?.status, 'running');
-    // a retry of a cancel-requested job must not start it again
+    // a retry of a cancel-requested job must not start it again: the cancel wins, right there
     assert.equal(await store.markRunning('j4', { total: 4, attempt: 2 }), false);
-    assert.equal(await store.markCanceled('j4'), true);
     assert.equal((await store.get('j4'))?.status, 'canceled');
+    assert.equal(await store.markCanceled('j4'), false, 'already canceled');
     assert.equal(await store.requestCancel('missing'), 'not_found');
   });
 
@@ -87,7 +87,7 @@ describe('JobStore', () => {
     await store.create(newRecord('j5'));
     await store.markRunning('j5', { total: 4, attempt: 1 });
     await store.setProgress('j5', 2, 4);
-    assert.equal(await store.requeue('j5'), true);
+    assert.equal(await store.requeue('j5'), 'queued');
     const rec = await store.get('j5');
     assert.equal(rec?.status, 'queued');
     assert.equal(rec?.progress.step, 0);
@@ -107,8 +107,8 @@ describe('JobStore', () => {
     assert.equal(res.queue_position, 3);
   });
 
-  test('records expire 7 days after their last change (TTL set, and renewed by every change)', async () => {
-    const week = 7 * 24 * 3600;
+  test('records expire 7 days (+ 1 h for the sweeper) after their last change (TTL set, and renewed by every change)', async () => {
+    const week = 7 * 24 * 3600 + 3600;
     await store.create(newRecord('j7', { webhook: { url: 'https://x.test/h', events: ['job.succeeded'] } }));
     const ttl = () => redis.ttl('test:job:j7');
     assert.ok((await ttl()) > week - 60 && (await ttl()) <= week, `TTL after create: ${await ttl()}`);
@@ -131,12 +131,29 @@ describe('JobStore', () => {
 });
 
 describe('IdempotencyStore', () => {
-  test('same key + same body → replay; other body → conflict', async () => {
-    const idem = new IdempotencyStore(redis, { prefix: 'test' });
+  test('claimed before any work: pending twin → in_progress; committed → replay; other body → conflict; released → new', async () => {
+    const idem = new IdempotencyStore(redis, { prefix: 'test', waitMs: 100 });
     assert.deepEqual(await idem.check('k', 'h1'), { status: 'new' });
     assert.deepEqual(await idem.claim('k', 'job-a', 'h1'), { status: 'new' });
-    assert.deepEqual(await idem.claim('k', 'job-b', 'h1'), { status: 'replay', jobId: 'job-a' });
+    assert.ok((await redis.ttl('test:idempotency:k')) <= 60, 'a pending claim is short-lived');
+    assert.deepEqual(await idem.claim('k', 'job-b', 'h1'), { status: 'in_progress', jobId: 'job-a' });
     assert.deepEqual(await idem.check('k', 'h2'), { status: 'conflict', jobId: 'job-a' });
+    await idem.commit('k', 'job-a', 'h1');
+    assert.deepEqual(await idem.claim('k', 'job-b', 'h1'), { status: 'replay', jobId: 'job-a' });
     assert.ok((await redis.ttl('test:idempotency:k')) > 86000);
+    await idem.release('k', 'job-b'); // not the claimant: nothing happens
+    assert.deepEqual(await idem.check('k', 'h1'), { status: 'replay', jobId: 'job-a' });
+
+    assert.deepEqual(await idem.claim('k2', 'job-c', 'h1'), { status: 'new' });
+    await idem.release('k2', 'job-c');
+    assert.deepEqual(await idem.claim('k2', 'job-d', 'h1'), { status: 'new' }, 'a released key creates the job on retry');
+  });
+
+  test('a twin waiting on a pending claim gets the job once it is committed', async () => {
+    const idem = new IdempotencyStore(redis, { prefix: 'test', waitMs: 5000 });
+    assert.deepEqual(await idem.claim('k3', 'job-e', 'h1'), { status: 'new' });
+    const twin = idem.claim('k3', 'job-f', 'h1');
+    await idem.commit('k3', 'job-e', 'h1');
+    assert.deepEqual(await twin, { status: 'replay', jobId: 'job-e' });
   });
 });

@@ -2,7 +2,7 @@
 // (temp file + rename) and handed out as signed, expiring URLs served by the API at /v1/files/<key>.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, constants as fsc, type ReadStream } from 'node:fs';
-import { access, link, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { StorageError } from './errors.ts';
 import { checkFileSignature, signFileKey, type SignedUrlCheck } from './file-url-signing.ts';
@@ -138,6 +138,18 @@ export class FileObjectStore implements ObjectStore {
       await access(this.root, fsc.W_OK | fsc.R_OK);
     } catch (err) {
       throw unavailable('ping', this.root, err);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = this.pathFor(prefix);
+    try {
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      return entries.filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => `${prefix}/${join(e.parentPath, e.name).slice(dir.length + 1).split(sep).join('/')}`).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw unavailable('list', prefix, err);
     }
   }
 

@@ -19,6 +19,8 @@ export interface ObjectStore {
   ping(): Promise<void>;
   /** Removing an absent object is not an error. */
   delete(key: string): Promise<void>;
+  /** Keys of every object under `<prefix>/` (a job's folder: retention, tests). */
+  list(prefix: string): Promise<string[]>;
   close(): Promise<void>;
 }
 

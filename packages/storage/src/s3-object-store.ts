@@ -1,7 +1,7 @@
 // S3-protocol store (AWS, MinIO, R2…): bounded SDK retries and timeouts so a dead endpoint fails
 // fast with storage_unavailable; URLs are presigned GETs, or <public base>/<key> when configured.
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client,
+  DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -129,6 +129,22 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(err)) return;
       throw this.fail('delete', key, err);
     }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertValidKey(prefix);
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw this.fail('list', prefix, err);
+    }
+    return keys;
   }
 
   async close(): Promise<void> {

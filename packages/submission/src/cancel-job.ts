@@ -1,7 +1,9 @@
-// Cancelling a job, whatever protocol asked: queued → canceled at once (queue entry removed,
-// webhook sent here since no worker will see it); running → flagged for the worker, which stops
-// between two denoising steps.
-import { buildJobResource, type CancelOutcome, type JobRecord } from '@sdsvc/jobs';
+// Cancelling a job, whatever protocol asked: queued → canceled at once (queue entry removed);
+// running → flagged for the worker, which stops between two denoising steps. A job whose queue
+// entry is not held by a live worker (waiting for a retry, handed back, a dead worker's) is
+// canceled here too. The job.canceled webhook is written to the outbox by the same Lua script as
+// the status change and sent by the workers' outbox drain.
+import type { CancelOutcome, JobRecord } from '@sdsvc/jobs';
 import type { JobLog, SubmissionDeps } from './deps.ts';
 
 export interface Canceled {
@@ -16,13 +18,13 @@ export async function cancelJob(deps: SubmissionDeps, id: string, log: JobLog = 
   if (outcome === 'canceled') {
     const removed = await deps.queue.remove(id).catch(() => false);
     if (!removed) log.warn({ job_id: id }, 'queue entry locked; the worker will skip the canceled job');
+  } else if (outcome === 'cancel_requested') {
+    // No worker holds the entry (BullMQ refuses to remove a locked job): nobody would see the flag
+    // soon, so the job ends canceled now.
+    if (await deps.queue.remove(id).catch(() => false)) await deps.store.markCanceled(id);
   }
   const record = await deps.store.get(id);
   if (!record) return null;
-  if (outcome === 'canceled' && record.webhook?.events.includes('job.canceled') && deps.webhooks) {
-    const resource = await buildJobResource(record, { urlFor: (k) => deps.objectStore.url(k) });
-    await deps.webhooks.notify(resource, 'job.canceled').catch((err: unknown) => log.error({ err, job_id: id }, 'could not enqueue webhook'));
-  }
-  log.info({ job_id: id, outcome }, 'cancel');
+  log.info({ job_id: id, outcome, status: record.status }, 'cancel');
   return { outcome, record };
 }

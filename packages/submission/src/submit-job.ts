@@ -8,7 +8,7 @@ import {
 import type { RgbImage } from '@sdsvc/images';
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
 import type { JobLog, SubmissionDeps } from './deps.ts';
-import { decodeImage, decodeMaskAt, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
+import { decodeImage, decodeMaskAt, inputKey, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
 import { enforceLimits } from './limits.ts';
 import { resolveJobLoras } from './loras.ts';
 import { REQUEST_SCHEDULERS } from './model-catalog.ts';
@@ -48,9 +48,12 @@ function processPromptOr400(req: CreateJobRequest): ProcessedPrompt {
 }
 
 type IdemOutcome = Awaited<ReturnType<SubmissionDeps['idempotency']['check']>>;
-function replayOf(outcome: IdemOutcome): string | null {
+function replayOf(outcome: IdemOutcome, claimed: boolean): string | null {
   if (outcome.status === 'conflict') {
     throw new HttpProblem(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different request body');
+  }
+  if (outcome.status === 'in_progress' && claimed) {
+    throw new HttpProblem(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still creating its job; retry in a moment');
   }
   return outcome.status === 'replay' ? outcome.jobId : null;
 }
@@ -65,7 +68,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   const log = input.log ?? deps.logger;
   const idemKey = input.idempotencyKey ?? null;
   if (idemKey) {
-    const existing = replayOf(await idempotency.check(idemKey, input.hash));
+    const existing = replayOf(await idempotency.check(idemKey, input.hash), false);
     if (existing) return { id: existing, replayed: true };
   }
 
@@ -106,46 +109,62 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
 
   const loras = await resolveJobLoras(deps, req, prompt, model);
 
-  // Decode every input before anything is stored: a bad image costs no storage.
-  const files = input.files ?? new Map<ImageField, Buffer>();
-  const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
-  const decoded: { init?: RgbImage; mask?: RgbImage; reference?: RgbImage } = {};
-  if (req.init_image !== undefined) decoded.init = await decodeImage('init_image', await read('init_image', req.init_image), limits);
-  if (req.mask_image !== undefined && decoded.init) {
-    decoded.mask = await decodeMaskAt(await read('mask_image', req.mask_image), decoded.init, limits);
-  }
-  if (reference) decoded.reference = await decodeImage('reference_image', await read('reference_image', reference.value), limits);
-  const size = chooseSize(req, model, decoded.init ?? decoded.reference);
-
+  // Claim the Idempotency-Key before any work: a twin arriving now waits for this job, or hears
+  // 409 idempotency_in_progress; if this request fails, the key is released for a retry.
   const id = randomUUID();
-  await enforceLimits(deps, { request: req, model, size, owner: input.owner ?? null, jobId: id }); // cost limits, active-job quota
-  const inputs: Record<string, InputImageRef> = {};
-  if (decoded.init) inputs.init_image = await storeInput(objectStore, id, 'init_image', decoded.init);
-  if (decoded.mask) inputs.mask_image = await storeInput(objectStore, id, 'mask_image', decoded.mask);
-  if (decoded.reference) inputs.reference_image = await storeInput(objectStore, id, 'reference_image', decoded.reference);
-  const params = buildParams(req, prompt, size, inputs);
-  if (loras.length > 0) params.loras = loras;
-
   if (idemKey) {
-    const existing = replayOf(await idempotency.claim(idemKey, id, input.hash));
+    const existing = replayOf(await idempotency.claim(idemKey, id, input.hash), true);
     if (existing) return { id: existing, replayed: true }; // a concurrent twin won
   }
+  const stored: string[] = [];
   try {
+    // Decode every input before anything is stored: a bad image costs no storage.
+    const files = input.files ?? new Map<ImageField, Buffer>();
+    const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
+    const decoded: { init?: RgbImage; mask?: RgbImage; reference?: RgbImage } = {};
+    if (req.init_image !== undefined) decoded.init = await decodeImage('init_image', await read('init_image', req.init_image), limits);
+    if (req.mask_image !== undefined && decoded.init) {
+      decoded.mask = await decodeMaskAt(await read('mask_image', req.mask_image), decoded.init, limits);
+    }
+    if (reference) decoded.reference = await decodeImage('reference_image', await read('reference_image', reference.value), limits);
+    const size = chooseSize(req, model, decoded.init ?? decoded.reference);
+
+    await enforceLimits(deps, { request: req, model, size, owner: input.owner ?? null, jobId: id }); // cost limits, active-job quota
+    const inputs: Record<string, InputImageRef> = {};
+    const keep = (field: ImageField, img: RgbImage | undefined) => {
+      if (!img) return;
+      stored.push(inputKey(objectStore, id, field)); // before the upload: a partial one is cleaned up too
+      return storeInput(objectStore, id, field, img).then((ref) => { inputs[field] = ref; });
+    };
+    await keep('init_image', decoded.init);
+    await keep('mask_image', decoded.mask);
+    await keep('reference_image', decoded.reference);
+    const params = buildParams(req, prompt, size, inputs);
+    if (loras.length > 0) params.loras = loras;
+
     await store.create({
       id, type: req.type, model: model.id, params, metadata: req.metadata ?? null, owner: input.owner ?? null,
       webhook: req.webhook ? { url: req.webhook.url, events: req.webhook.events ?? [...WEBHOOK_EVENTS] } : null,
     });
+    try {
+      await queue.add(id, { jobId: id, model: model.id });
+    } catch (err) {
+      log.error({ err, job_id: id }, 'could not queue the job');
+      // The client hears 503 and retries: this record must not run later (the reconciler would
+      // queue a record it finds without a queue entry).
+      await store.deleteJob(id).catch(() => store.markFailed(id, { code: 'queue_unavailable', message: 'the job could not be queued' }))
+        .catch((e: unknown) => log.error({ err: e, job_id: id }, 'could not discard the unqueued job record'));
+      throw new HttpProblem(503, 'queue_unavailable', 'the job queue is unavailable; try again');
+    }
   } catch (err) {
-    if (idemKey) await idempotency.release(idemKey);
+    if (idemKey) await idempotency.release(idemKey, id).catch((e: unknown) => log.warn({ err: e }, 'could not release the Idempotency-Key'));
+    // Inputs stored for a job that was not queued are of no use to anyone.
+    for (const key of stored) await objectStore.delete(key).catch((e: unknown) => log.warn({ err: e, key }, 'could not delete a stored input'));
     throw err;
   }
-  try {
-    await queue.add(id, { jobId: id, model: model.id });
-  } catch (err) {
-    log.error({ err, job_id: id }, 'could not queue the job');
-    await store.markFailed(id, { code: 'queue_unavailable', message: 'the job could not be queued' });
-    throw new HttpProblem(503, 'queue_unavailable', 'the job queue is unavailable; try again');
-  }
+  // Queued: twins get this job from now on. Should this write fail, the pending claim expires
+  // in a minute (twins hear 409 idempotency_in_progress until then), the job runs regardless.
+  if (idemKey) await idempotency.commit(idemKey, id, input.hash).catch((e: unknown) => log.warn({ err: e, job_id: id }, 'could not commit the Idempotency-Key'));
   log.info({ job_id: id, type: req.type, model: model.id }, 'job queued');
   return { id, replayed: false };
 }

@@ -43,11 +43,11 @@ export class WebhookDispatcher {
 
   /** Sends `type` for `job` if it has a webhook subscribed to that event (all events when `events`
    * is absent or empty). `data` is the job resource. Returns the message id, or null when not sent. */
-  async notify<T>(job: NotifiableJob, type: WebhookEventType, data: T): Promise<string | null> {
+  async notify<T>(job: NotifiableJob, type: WebhookEventType, data: T, opts: { timestamp?: Date } = {}): Promise<string | null> {
     const hook = job.webhook;
     if (!hook?.url) return null;
     if (hook.events && hook.events.length > 0 && !hook.events.includes(type)) return null;
-    return await this.enqueue({ jobId: job.id, url: hook.url, type, data });
+    return await this.enqueue({ jobId: job.id, url: hook.url, type, data, timestamp: opts.timestamp });
   }
 
   async enqueue<T>(msg: WebhookMessage<T>): Promise<string> {

@@ -35,20 +35,20 @@ export function instrumentJobStore(store: JobStore, metrics: WorkerMetrics, onEr
   };
   const ended = (id: string) => void store.get(id).then((rec) => { if (rec) observeEnded(metrics, rec); }).catch(onError);
   const markSucceeded = store.markSucceeded.bind(store);
-  store.markSucceeded = async (id, result) => {
-    const ok = await markSucceeded(id, result);
+  store.markSucceeded = async (id, result, ...fence) => {
+    const ok = await markSucceeded(id, result, ...fence);
     if (ok) ended(id);
     return ok;
   };
   const markFailed = store.markFailed.bind(store);
-  store.markFailed = async (id, error) => {
-    const ok = await markFailed(id, error);
+  store.markFailed = async (id, error, ...fence) => {
+    const ok = await markFailed(id, error, ...fence);
     if (ok) ended(id);
     return ok;
   };
   const markCanceled = store.markCanceled.bind(store);
-  store.markCanceled = async (id) => {
-    const ok = await markCanceled(id);
+  store.markCanceled = async (id, ...fence) => {
+    const ok = await markCanceled(id, ...fence);
     if (ok) ended(id);
     return ok;
   };
