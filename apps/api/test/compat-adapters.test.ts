@@ -155,6 +155,18 @@ describe('auth and error shapes (API_KEYS + A1111_API_AUTH)', () => {
   });
 });
 
+describe('A1111_API_AUTH without API_KEYS', () => {
+  let h: Harness;
+  before(async () => { h = await startHarness({ A1111_API_AUTH: 'carol:secret' }); });
+  after(async () => { await h?.close(); });
+  test('the A1111 surface needs the Basic credentials; the rest of the API stays open', async () => {
+    assert.equal((await h.app.inject({ url: '/sdapi/v1/samplers' })).statusCode, 401);
+    assert.equal((await h.app.inject({ url: '/sdapi/v1/samplers', headers: { authorization: 'Bearer anything' } })).statusCode, 401);
+    assert.equal((await h.app.inject({ url: '/sdapi/v1/samplers', headers: { authorization: basic('carol', 'secret') } })).statusCode, 200);
+    assert.equal((await h.app.inject({ url: '/v1/models' })).statusCode, 200);
+  });
+});
+
 describe('A1111_API=false', () => {
   let h: Harness;
   before(async () => { h = await startHarness({ A1111_API: 'false' }); });

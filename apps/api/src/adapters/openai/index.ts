@@ -110,8 +110,9 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
-    const send = (event: string, data: unknown) => { if (!raw.writableEnded) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); };
-    const heartbeat = setInterval(() => { if (!raw.writableEnded) raw.write(': keep-alive\n\n'); }, 15_000);
+    const open = () => !raw.writableEnded && !raw.destroyed;
+    const send = (event: string, data: unknown) => { if (open()) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); };
+    const heartbeat = setInterval(() => { if (open()) raw.write(': keep-alive\n\n'); }, 15_000);
     try {
       const records = await waitForAll(jobs, request, ids, deadline);
       const failed = records.find((r) => r.status !== 'succeeded');
