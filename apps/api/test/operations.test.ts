@@ -111,3 +111,25 @@ describe('METRICS_TOKEN and ADMIN_TOKEN', () => {
     assert.deepEqual(names, ['generate', 'webhooks']);
   });
 });
+
+describe('with API keys: operations routes are public, the dashboard needs an admin key', () => {
+  let h: Harness;
+  before(async () => { h = await startHarness({ API_KEYS: 'user-key-1', ADMIN_API_KEYS: 'admin-key-1', ADMIN_TOKEN: 'admin-token-1' }); });
+  after(async () => { await h.close(); });
+
+  test('/metrics, /openapi.json, /docs/ and the playground answer without a key; /v1 still needs one', async () => {
+    for (const url of ['/metrics', '/openapi.json', '/openapi.yaml', '/docs/', '/']) {
+      assert.equal((await h.app.inject({ url })).statusCode, 200, url);
+    }
+    assert.equal((await h.app.inject({ url: '/v1/models' })).statusCode, 401);
+  });
+
+  test('/admin/queues: 401 without a key, 403 with a user key, 200 with the admin key (Bearer or Basic); ADMIN_TOKEN does not apply', async () => {
+    assert.equal((await h.app.inject({ url: '/admin/queues' })).statusCode, 401);
+    assert.equal((await h.app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer user-key-1' } })).statusCode, 403);
+    assert.equal((await h.app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer admin-token-1' } })).statusCode, 401);
+    assert.equal((await h.app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer admin-key-1' } })).statusCode, 200);
+    const api = await h.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic('me', 'admin-key-1') } });
+    assert.equal(api.statusCode, 200, api.body);
+  });
+});

@@ -13,19 +13,6 @@ export const ADMIN_QUEUES_PATH = '/admin/queues';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** The credential of a request: a Bearer token, or the password of HTTP Basic. */
-export function presentedCredential(req: FastifyRequest): string | null {
-  const h = req.headers.authorization;
-  if (!h) return null;
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (bearer) return bearer[1];
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
-  if (!basic) return null;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon >= 0 ? decoded.slice(colon + 1) : null;
-}
-
 /** Checks a credential against admin secrets in constant time per secret. */
 export function adminCheck(secrets: string[]): (credential: string | null) => boolean {
   const digests = secrets.map(digest);
