@@ -152,7 +152,9 @@ describe('jobs', () => {
 
   test('cancel a running job → 202 cancel requested; a finished job → 409; unknown → 404', async () => {
     const job = (await submit({ prompt: 'running' })).json();
-    await h.store.markRunning(job.id, { total: 20, attempt: 1 });
+    // A live worker holds the queue entry's lock while the job runs (BullMQ refuses to remove it).
+    await h.redis.set(`t:bull:generate:${job.id}:lock`, 'test-token', 'PX', 60_000);
+    await h.store.markRunning(job.id, { total: 20, attempt: 1, attemptId: 'test-token' });
     const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
     assert.equal(res.statusCode, 202);
     assert.equal(res.json().status, 'running');
