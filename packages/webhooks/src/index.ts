@@ -9,5 +9,7 @@ export type { SignedHeaders } from './signing.ts';
 export { parseRetryAfter, nextDelayMs, MAX_RETRY_AFTER_MS } from './schedule.ts';
 export { WEBHOOK_EVENT_TYPES, WEBHOOK_QUEUE, messageIdFor } from './types.ts';
 export type { WebhookEventType, WebhookPayload, WebhookJobData, WebhookAttempt } from './types.ts';
+export { destinationOf, HostSlots } from './host-slots.ts';
 export { startOutboxDrain } from './outbox.ts';
 export type { OutboxDrain, OutboxDrainOptions, OutboxEntry } from './outbox.ts';
+export { withFreshImageUrls } from './fresh-urls.ts';

@@ -1,10 +1,11 @@
 // The delivery worker: one BullMQ job per message, one HTTP attempt per run. Failures throw so
 // BullMQ re-runs the job after the delay our backoff strategy picks (schedule or Retry-After);
 // 410 and refused URLs throw UnrecoverableError so nothing more is tried.
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { bullmqPrefix, DEFAULT_PREFIX } from '@sdsvc/jobs';
 import { deliverOnce } from './deliver.ts';
 import { DEFAULT_SCHEDULE_MS } from './dispatcher.ts';
+import { destinationOf, HostSlots } from './host-slots.ts';
 import { nextDelayMs } from './schedule.ts';
 import { WEBHOOK_QUEUE, type WebhookAttempt, type WebhookJobData } from './types.ts';
 
@@ -19,8 +20,16 @@ export interface WebhookWorkerOptions {
   /** Per attempt (WEBHOOK_TIMEOUT_MS, 15 s by default). */
   timeoutMs?: number;
   allowPrivate?: boolean;
-  /** Deliveries in flight at once (I/O bound, so more than one). */
+  /** Deliveries in flight at once (I/O bound, so many; default 16). */
   concurrency?: number;
+  /** Deliveries in flight at once to one destination (scheme://host:port; default 2). A message for
+   *  a saturated destination goes back to the queue for `busyDelayMs` instead of taking a slot. */
+  perHostConcurrency?: number;
+  /** How long a message for a saturated destination waits before it is tried again (default 1 s, ±50 %). */
+  busyDelayMs?: number;
+  /** Rewrites a message right before each attempt (the worker signs image URLs again, so they
+   *  work whenever the attempt happens). An error counts as a failed attempt. */
+  prepare?: (msg: WebhookJobData) => Promise<WebhookJobData>;
   /** Called after every attempt, e.g. to record it on the job resource. Errors are swallowed. */
   onAttempt?: (jobId: string, attempt: WebhookAttempt) => void | Promise<void>;
   onError?: (err: Error) => void;
@@ -51,10 +60,29 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     }
   };
 
-  const processor = async (job: Job<WebhookJobData>) => {
+  const slots = new HostSlots(opts.perHostConcurrency ?? 2);
+  const busyDelayMs = opts.busyDelayMs ?? 1000;
+
+  const processor = async (job: Job<WebhookJobData>, token?: string) => {
+    // A destination that already has its share of slots (slow or dead receiver): back to the
+    // queue, not counted as an attempt, so this slot serves other receivers meanwhile.
+    const release = slots.tryAcquire(destinationOf(job.data.url));
+    if (!release) {
+      await job.moveToDelayed(Date.now() + Math.round(busyDelayMs * (0.5 + Math.random())), token);
+      throw new DelayedError();
+    }
+    try {
+      return await deliver(job);
+    } finally {
+      release();
+    }
+  };
+
+  const deliver = async (job: Job<WebhookJobData>) => {
     const attempt = job.attemptsMade + 1;
     const started = new Date();
-    const outcome = await deliverOnce(job.data, {
+    const msg = opts.prepare ? await opts.prepare(job.data) : job.data;
+    const outcome = await deliverOnce(msg, {
       secret: opts.secret, timeoutMs: opts.timeoutMs ?? 15_000, allowPrivate: opts.allowPrivate ?? false, now: () => started,
     });
     const base = { event: job.data.type, attempt, at: started.toISOString() };
@@ -77,7 +105,7 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   const worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, processor, {
     connection: opts.connection,
     prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
-    concurrency: opts.concurrency ?? 4,
+    concurrency: opts.concurrency ?? 16,
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
         err instanceof RetryLater ? err.delayMs : (schedule[attemptsMade] ?? -1),
