@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import type { Config } from '@sdsvc/config';
 import { JobStore } from '@sdsvc/jobs';
 import { withJobId, type Logger } from '@sdsvc/logging';
-import { messageIdFor, startWebhookWorker } from '@sdsvc/webhooks';
+import { createObjectStore } from '@sdsvc/storage';
+import { messageIdFor, startWebhookWorker, withFreshImageUrls } from '@sdsvc/webhooks';
 import { countWebhookAttempt } from './metrics/webhook-telemetry.ts';
 
 export interface RunningWebhookDelivery { close(): Promise<void> }
@@ -17,7 +18,8 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
   }
   const connection = new Redis(config.redisUrl!, { maxRetriesPerRequest: null });
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error (webhooks)'));
-  const store = new JobStore(connection, { prefix: config.queuePrefix });
+  const store = new JobStore(connection, { prefix: config.queuePrefix, ttlSeconds: Math.ceil(config.resultTtlMs / 1000) });
+  const objects = await createObjectStore(config);
   const delivery = startWebhookWorker({
     connection,
     prefix: config.queuePrefix,
@@ -25,6 +27,8 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
     schedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
     allowPrivate: config.allowPrivateUrls,
+    // Image URLs are signed again at each attempt: a retry days later still carries working links.
+    prepare: (msg) => withFreshImageUrls(msg, (key) => objects.url(key)),
     onAttempt: async (jobId, a) => {
       const ok = a.status !== null && a.status >= 200 && a.status < 300;
       countWebhookAttempt(a.event, a.status);
@@ -41,6 +45,7 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
     async close() {
       await delivery.close();
       await store.close();
+      await objects.close();
       await connection.quit().catch(() => connection.disconnect());
     },
   };

@@ -13,3 +13,4 @@ export { destinationOf, HostSlots } from './host-slots.ts';
 export { startOutboxDrain } from './outbox.ts';
 export type { OutboxDrain, OutboxDrainOptions, OutboxEntry } from './outbox.ts';
 export { withFreshImageUrls } from './fresh-urls.ts';
+export { withFreshImageUrls } from './fresh-urls.ts';
