@@ -12,3 +12,4 @@ export type { WebhookEventType, WebhookPayload, WebhookJobData, WebhookAttempt }
 export { destinationOf, HostSlots } from './host-slots.ts';
 export { startOutboxDrain } from './outbox.ts';
 export type { OutboxDrain, OutboxDrainOptions, OutboxEntry } from './outbox.ts';
+export { withFreshImageUrls } from './fresh-urls.ts';
