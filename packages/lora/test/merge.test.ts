@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  checkLorasFit, indexOnnxGraph, loadLoraFile, LoraIncompatibleError, mergeLoras, parseSafetensors, readLora, type PatchedGraph,
+  checkLorasFit, indexOnnxGraph, loadLoraFile, LoraIncompatibleError, mergeLoras, OnnxFormatError, parseSafetensors, readLora, type PatchedGraph,
 } from '../src/index.ts';
 import { buildModel, buildSafetensors } from './support/onnx-builder.ts';
 
@@ -154,3 +154,12 @@ for (const c of CASES) {
     if (original) assert.deepEqual(new Uint8Array(original), bytes);
   });
 }
+
+test('a truncated or garbled graph is an OnnxFormatError naming the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lora-bad-onnx-'));
+  const model = readFileSync(join(MODEL, 'unet/model.onnx'));
+  for (const [name, bytes] of [['cut.onnx', model.subarray(0, 5000)], ['junk.onnx', Buffer.from('\xff\xff\xff\xff not protobuf', 'latin1')]] as const) {
+    writeFileSync(join(dir, name), bytes);
+    assert.throws(() => indexOnnxGraph(join(dir, name)), (e: unknown) => e instanceof OnnxFormatError && e.message.includes(name));
+  }
+});

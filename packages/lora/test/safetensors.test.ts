@@ -68,3 +68,24 @@ test('malformed files are refused with a clear message', () => {
   refused(buildSafetensors({ ...pair, 'something_else': { shape: [1], data: [1] } }), /not a LoRA key/);
   refused(buildSafetensors({}), /no LoRA tensors/);
 });
+
+test('mutated and truncated files only ever give LoraFormatError', () => {
+  const good = new Uint8Array(readFileSync(join(FIXTURES, FILES.kohya)));
+  const headerEnd = 8 + Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
+  let seed = 12345;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  let refused = 0;
+  for (let i = 0; i < 400; i++) {
+    const bytes = good.slice(0, i % 5 === 0 ? rand(good.length) : good.length);
+    const flips = 1 + rand(4);
+    // Mostly the length prefix and the JSON header, where structure lives.
+    for (let f = 0; f < flips && bytes.length > 0; f++) bytes[rand(Math.min(bytes.length, headerEnd + 64))] = rand(256);
+    try {
+      readLora(bytes);
+    } catch (err) {
+      assert.ok(err instanceof LoraFormatError, `mutation ${i}: ${(err as Error).stack}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 100, `${refused} of 400 mutations refused`);
+});

@@ -4,7 +4,7 @@
 // naming the field and the module.
 import { fieldProblem, type AppliedLora, type CreateJobRequest } from '@sdsvc/contracts';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
-import { checkLorasFit, LoraFormatError, LoraIncompatibleError, LoraUrlCache, UnknownLoraError, type LoadedLora, type LoraLibrary } from '@sdsvc/lora';
+import { checkLorasFit, LoraFormatError, LoraIncompatibleError, LoraUrlCache, OnnxFormatError, UnknownLoraError, type LoadedLora, type LoraLibrary } from '@sdsvc/lora';
 import { fetchImage, ImageFetchError, ImageTooLargeError, UrlNotAllowedError } from '@sdsvc/net';
 import type { ProcessedPrompt } from '@sdsvc/prompt';
 
@@ -77,6 +77,8 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
       }
       if (err instanceof UrlNotAllowedError) throw fieldProblem(400, 'url_not_allowed', w.path, `${w.path}: ${err.message}`);
       if (err instanceof LoraFetchError) throw fieldProblem(400, 'lora_fetch_failed', w.path, err.message);
+      // The model's own graph cannot be read: the model is at fault, not the LoRA.
+      if (err instanceof OnnxFormatError) throw fieldProblem(400, 'model_unavailable', 'model', `model "${model.id}" cannot take LoRAs: ${err.message}`);
       throw err;
     }
   }
