@@ -27,6 +27,9 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
     schedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
     allowPrivate: config.allowPrivateUrls,
+    // A killed process's deliveries are taken over as fast as its generation jobs.
+    lockDurationMs: config.workerLockDurationMs,
+    stalledIntervalMs: config.workerStalledIntervalMs,
     // Image URLs are signed again at each attempt: a retry days later still carries working links.
     prepare: (msg) => withFreshImageUrls(msg, (key) => objects.url(key)),
     onAttempt: async (jobId, a) => {

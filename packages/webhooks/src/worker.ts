@@ -27,6 +27,10 @@ export interface WebhookWorkerOptions {
   perHostConcurrency?: number;
   /** How long a message for a saturated destination waits before it is tried again (default 1 s, ±50 %). */
   busyDelayMs?: number;
+  /** BullMQ lock of a delivery in flight and the stalled check period (a killed process's
+   *  deliveries are taken over after at most lock + interval; defaults 30 s each). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** Rewrites a message right before each attempt (the worker signs image URLs again, so they
    *  work whenever the attempt happens). An error counts as a failed attempt. */
   prepare?: (msg: WebhookJobData) => Promise<WebhookJobData>;
@@ -106,6 +110,8 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     connection: opts.connection,
     prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
     concurrency: opts.concurrency ?? 16,
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
         err instanceof RetryLater ? err.delayMs : (schedule[attemptsMade] ?? -1),
