@@ -18,6 +18,8 @@ const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 /** Every UNet evaluation of the worker is held this long (test hook): progress is visible and a
  *  60-step job is still running when the page cancels it, by construction. */
 const STEP_MS = 60;
+const ADMIN_TOKEN = 'admin-token-for-the-dashboard';
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // CI installs Chromium (.ci/run); a developer machine without it skips, saying why.
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed (apt-get install chromium)`;
@@ -30,12 +32,12 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    stack = await startE2eStack();
+    stack = await startE2eStack({ ADMIN_TOKEN });
     // WORKER_HEALTH_PORT=0: the worker's health server (and /metrics) on a free port it logs.
     worker = await stack.startWorker({ ...slowStepsEnv(STEP_MS), WORKER_HEALTH_PORT: '0' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: BROWSER_ARGS,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -195,6 +197,27 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     assert.ok(sample(a, 'sdsvc_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id/events",status_code="200"}') >= 3);
     assert.equal(sample(a, 'sdsvc_queue_jobs{queue="generate",state="waiting"}'), 0);
     assert.equal(sample(a, 'sdsvc_queue_up{queue="webhooks"}'), 1);
+  });
+
+  test('the API docs and the queue dashboard render in the browser from the service alone (no CDN)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, httpCredentials: { username: 'admin', password: ADMIN_TOKEN } });
+    try {
+      const p = await context.newPage();
+      const origins = new Set<string>();
+      p.on('request', (r) => { if (!r.url().startsWith('data:')) origins.add(new URL(r.url()).origin); });
+      await p.goto(`${stack.baseUrl}/docs/`);
+      await p.locator('.swagger-ui .info .title').waitFor();
+      await p.locator('.opblock-summary-path', { hasText: '/v1/jobs' }).first().waitFor();
+      await mkdir(ARTIFACTS, { recursive: true });
+      await p.screenshot({ path: `${ARTIFACTS}docs.png` });
+      await p.goto(`${stack.baseUrl}/admin/queues`);
+      await p.getByText('generate', { exact: true }).first().waitFor();
+      await p.getByText('webhooks', { exact: true }).first().waitFor();
+      await p.screenshot({ path: `${ARTIFACTS}queues.png` });
+      assert.deepEqual([...origins], [new URL(stack.baseUrl).origin], 'every asset from the service itself');
+    } finally {
+      await context.close();
+    }
   });
 
   test('screenshot of the playground (test/artifacts/playground.png, and playground-inpaint.png with the mask); no script errors', async () => {

@@ -2,6 +2,10 @@
 // admins only. Browsers cannot add a Bearer header to a page load, so HTTP Basic with the admin
 // key as the password (any user name) is accepted too; a 401 makes the browser ask for it.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -21,6 +25,25 @@ export function adminCheck(secrets: string[]): (credential: string | null) => bo
     const d = digest(credential);
     return digests.some((k) => timingSafeEqual(k, d));
   };
+}
+
+/**
+ * bull-board's page template without its Google Fonts stylesheet, so an admin's browser asks
+ * nothing of a third party (the UI falls back to system fonts). Written once per process to a
+ * temporary folder; the page's scripts and styles still come from @bull-board/ui.
+ */
+let offlineViews: Promise<string> | undefined;
+function offlineViewsDir(): Promise<string> {
+  offlineViews ??= (async () => {
+    // Resolved the way @bull-board/api finds it (its dependency, not ours).
+    const fromApi = createRequire(createRequire(import.meta.url).resolve('@bull-board/api'));
+    const ui = dirname(fromApi.resolve('@bull-board/ui/package.json'));
+    const template = await readFile(join(ui, 'dist', 'index.ejs'), 'utf8');
+    const dir = await mkdtemp(join(tmpdir(), 'sdsvc-bull-board-'));
+    await writeFile(join(dir, 'index.ejs'), template.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, ''));
+    return dir;
+  })();
+  return offlineViews;
 }
 
 export interface AdminQueuesOptions {
@@ -46,5 +69,6 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'sdsvc queues' } },
   });
+  adapter.setViewsPath(await offlineViewsDir());
   await app.register(adapter.registerPlugin(), { prefix: ADMIN_QUEUES_PATH });
 }
