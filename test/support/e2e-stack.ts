@@ -52,6 +52,9 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     ALLOW_PRIVATE_URLS: 'true',
     JOB_ATTEMPTS: '2',
     SHUTDOWN_GRACE_MS: '0',
+    // The tiny models' native size is 64 px, so the default MAX_OUTPUT_PIXELS (4 × native) would
+    // refuse the larger sizes some e2e tests use to make jobs slow; limits have their own tests.
+    MAX_OUTPUT_PIXELS: String(1024 * 1024),
     ...extraEnv,
   };
   const api = startService('api', env);
