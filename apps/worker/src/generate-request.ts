@@ -12,7 +12,7 @@ export function buildGenerateRequest(type: JobType, params: JobParams, inputs: P
   const request: GenerateRequest = {
     mode: type,
     prompt: params.prompt,
-    negativePrompt: params.negative_prompt,
+    ...(params.negative_prompt !== undefined ? { negativePrompt: params.negative_prompt } : {}),
     // The API keeps the A1111 weight syntax in the normalised prompt; the engine applies it.
     promptSyntax: 'a1111',
     width: params.width,
@@ -33,6 +33,18 @@ export function buildGenerateRequest(type: JobType, params: JobParams, inputs: P
     request.strength = params.reference_strength ?? DEFAULT_REFERENCE_STRENGTH;
   }
   if (type === 'inpaint' && inputs.mask) request.maskImage = inputs.mask;
+  // SDXL (the API accepts these on SDXL models only). An absent negative_prompt stays absent:
+  // SDXL then uses zero negative embeddings, "" would be encoded.
+  if (params.prompt_2 !== undefined) request.prompt2 = params.prompt_2;
+  if (params.negative_prompt_2 !== undefined) request.negativePrompt2 = params.negative_prompt_2;
+  if (params.original_size) request.originalSize = params.original_size;
+  if (params.target_size) request.targetSize = params.target_size;
+  if (params.crops_coords_top_left) request.cropsCoordsTopLeft = params.crops_coords_top_left;
+  if (params.negative_original_size) request.negativeOriginalSize = params.negative_original_size;
+  if (params.negative_target_size) request.negativeTargetSize = params.negative_target_size;
+  if (params.negative_crops_coords_top_left) request.negativeCropsCoordsTopLeft = params.negative_crops_coords_top_left;
+  if (params.aesthetic_score !== undefined) request.aestheticScore = params.aesthetic_score;
+  if (params.negative_aesthetic_score !== undefined) request.negativeAestheticScore = params.negative_aesthetic_score;
   // params.loras with their files (job-loras.ts); the engine checks each sha256 before merging.
   if (opts.loras?.length) request.loras = opts.loras;
   return request;

@@ -36,3 +36,24 @@ test('a txt2img reference image runs as img2img with reference_strength', () => 
   assert.equal(r.mode, 'img2img');
   assert.equal(r.strength, 0.4);
 });
+
+test('SDXL params map to the engine fields; no negative prompt stays absent, "" stays ""', () => {
+  const { negative_prompt: _, ...noNegative } = params;
+  const r = buildGenerateRequest('txt2img', {
+    ...noNegative, prompt_2: 'a dog', negative_prompt_2: 'fog', original_size: { width: 512, height: 384 }, target_size: { width: 64, height: 64 },
+    crops_coords_top_left: { top: 16, left: 32 }, negative_original_size: { width: 8, height: 8 }, negative_target_size: { width: 16, height: 16 },
+    negative_crops_coords_top_left: { top: 1, left: 2 }, aesthetic_score: 7, negative_aesthetic_score: 2,
+  }, {});
+  assert.ok(!('negativePrompt' in r), 'absent, not undefined or ""');
+  assert.equal(r.prompt2, 'a dog');
+  assert.equal(r.negativePrompt2, 'fog');
+  assert.deepEqual(r.originalSize, { width: 512, height: 384 });
+  assert.deepEqual(r.targetSize, { width: 64, height: 64 });
+  assert.deepEqual(r.cropsCoordsTopLeft, { top: 16, left: 32 });
+  assert.deepEqual(r.negativeOriginalSize, { width: 8, height: 8 });
+  assert.deepEqual(r.negativeTargetSize, { width: 16, height: 16 });
+  assert.deepEqual(r.negativeCropsCoordsTopLeft, { top: 1, left: 2 });
+  assert.equal(r.aestheticScore, 7);
+  assert.equal(r.negativeAestheticScore, 2);
+  assert.equal(buildGenerateRequest('txt2img', { ...params, negative_prompt: '' }, {}).negativePrompt, '');
+});

@@ -27,12 +27,41 @@ export type WebhookSpec = z.infer<typeof WebhookSpec>;
 
 const Dimension = z.int().min(8).max(LIMITS.dimension).multipleOf(8);
 
+/** SDXL micro-conditioning: a size the model is told about (not the output size); any positive pixel size. */
+export const SdxlSize = z.strictObject({
+  width: z.int().min(1).max(16384),
+  height: z.int().min(1).max(16384),
+});
+export type SdxlSize = z.infer<typeof SdxlSize>;
+export const SdxlCrop = z.strictObject({
+  top: z.int().min(0).max(16384),
+  left: z.int().min(0).max(16384),
+});
+export type SdxlCrop = z.infer<typeof SdxlCrop>;
+
+/** Fields only SDXL models take (a 400 naming the field on other models). */
+export const SDXL_ONLY_FIELDS = [
+  'prompt_2', 'negative_prompt_2', 'original_size', 'target_size', 'crops_coords_top_left',
+  'negative_original_size', 'negative_target_size', 'negative_crops_coords_top_left', 'aesthetic_score', 'negative_aesthetic_score',
+] as const;
+
 const CreateJobRequestBase = z.strictObject({
   type: ImageJobType.default('txt2img'),
   model: z.string().min(1).max(LIMITS.modelId).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional()
     .describe('Model id (a folder of MODELS_DIR); DEFAULT_MODEL when absent'),
   prompt: z.string().min(1).max(LIMITS.promptChars).describe('Prompt in A1111 syntax: (word:1.3), [word], BREAK, (-negative terms), {image}'),
-  negative_prompt: z.string().max(LIMITS.promptChars).optional(),
+  negative_prompt: z.string().max(LIMITS.promptChars).optional()
+    .describe('Absent means no negative prompt, which differs from "" on SDXL models (zero negative embeddings)'),
+  prompt_2: z.string().min(1).max(LIMITS.promptChars).optional().describe('SDXL only: prompt for the second text encoder (default: prompt)'),
+  negative_prompt_2: z.string().max(LIMITS.promptChars).optional().describe('SDXL only: negative prompt for the second text encoder (default: negative_prompt)'),
+  original_size: SdxlSize.optional().describe('SDXL only: micro-conditioning original size (default: the output size)'),
+  target_size: SdxlSize.optional().describe('SDXL only: micro-conditioning target size (default: the output size)'),
+  crops_coords_top_left: SdxlCrop.optional().describe('SDXL only: micro-conditioning crop origin (default {top: 0, left: 0})'),
+  negative_original_size: SdxlSize.optional().describe('SDXL only: original size of the negative conditioning'),
+  negative_target_size: SdxlSize.optional().describe('SDXL only: target size of the negative conditioning'),
+  negative_crops_coords_top_left: SdxlCrop.optional().describe('SDXL only: crop origin of the negative conditioning'),
+  aesthetic_score: z.number().min(0).max(10).optional().describe('SDXL models with requires_aesthetics_score (refiners) only; default 6'),
+  negative_aesthetic_score: z.number().min(0).max(10).optional().describe('SDXL models with requires_aesthetics_score (refiners) only; default 2.5'),
   width: Dimension.optional().describe('Multiple of the model size step; model native size (or the init image size) when absent'),
   height: Dimension.optional(),
   steps: z.int().min(1).max(LIMITS.steps).default(20),
@@ -42,7 +71,7 @@ const CreateJobRequestBase = z.strictObject({
   num_images: z.int().min(1).max(LIMITS.numImages).default(1),
   loras: z.array(LoraRef).max(MAX_LORAS_IN_SCHEMA).optional()
     .describe('LoRA adapters merged into the model for this job (at most MAX_LORAS_PER_JOB, default 4); prompt tags <lora:name:scale> add to it'),
-  strength: z.number().gt(0).max(1).optional().describe('img2img/inpaint only; default 0.75 (img2img), 1 (inpaint)'),
+  strength: z.number().gt(0).max(1).optional().describe('img2img/inpaint only; default 0.75 (img2img), 1 (inpaint); SDXL models 0.3 and 0.9999'),
   init_image: ImageInput.optional().describe('Required for img2img and inpaint'),
   mask_image: ImageInput.optional().describe('inpaint only: white = repaint, black = keep'),
   reference_image: ImageInput.optional().describe('txt2img only: the image an {image} tag in the prompt refers to'),

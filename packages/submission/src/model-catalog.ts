@@ -1,6 +1,6 @@
 // Models found in MODELS_DIR, read once and re-read when a request names one we have not seen
 // (a model copied in while the API runs), at most every few seconds. A folder that cannot be used
-// (SDXL, incomplete export) is kept as a problem: reported once through `onProblem`, answered as
+// (incomplete export, bad JSON) is kept as a problem: reported once through `onProblem`, answered as
 // model_unavailable when a request names it, and never hides the usable models.
 import { scanModels, type ModelInfo, type ModelProblem, type ModelScan } from '@sdsvc/engine/model-info';
 import { SCHEDULER_NAMES } from '@sdsvc/engine/schedulers';

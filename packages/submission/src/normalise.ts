@@ -1,10 +1,10 @@
 // Request + model + processed prompt → the job's normalised params (what the model will see).
 import { randomInt } from 'node:crypto';
-import type { CreateJobRequest, InputImageRef, JobParams } from '@sdsvc/contracts';
+import { SDXL_ONLY_FIELDS, validationProblem, type CreateJobRequest, type InputImageRef, type JobParams } from '@sdsvc/contracts';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
-import { checkSize } from '@sdsvc/engine/model-info';
+import { checkSize, SDXL_DEFAULT_AESTHETIC_SCORE, SDXL_DEFAULT_STRENGTH } from '@sdsvc/engine/model-info';
 import { defaultSizeFor } from '@sdsvc/images';
-import type { ProcessedPrompt } from '@sdsvc/prompt';
+import { extractInlineNegatives, type ProcessedPrompt } from '@sdsvc/prompt';
 import { HttpProblem } from '@sdsvc/contracts';
 
 export const DEFAULTS = {
@@ -33,18 +33,31 @@ export function chooseSize(req: CreateJobRequest, model: ModelInfo, source: { wi
   return { width, height };
 }
 
+/** SDXL-only fields on another model: 400 validation_failed naming each field (code not_allowed_for_model). */
+export function checkSdxlFields(req: CreateJobRequest, model: ModelInfo): void {
+  if (model.sdxl) return;
+  const used = SDXL_ONLY_FIELDS.filter((f) => req[f] !== undefined);
+  if (used.length === 0) return;
+  throw validationProblem(used.map((f) => ({
+    path: f, code: 'not_allowed_for_model', message: `${f} is only accepted for SDXL models (model ${model.id} is ${model.kind})`,
+  })), `${used.join(', ')}: SDXL models only`);
+}
+
 export function buildParams(
   req: CreateJobRequest,
   prompt: ProcessedPrompt,
   size: { width: number; height: number },
   inputs: NonNullable<JobParams['inputs']>,
+  model?: ModelInfo,
 ): JobParams {
   const frag = (f: readonly [string, number]) => ({ text: f[0], weight: f[1] });
   const hasInputImage = Object.keys(inputs).length > 0;
   const params: JobParams = {
     prompt: prompt.prompt,
     prompt_raw: req.prompt,
-    negative_prompt: prompt.negativePrompt,
+    // Absent when the job has no negative prompt at all (not even inline ones): SDXL then
+    // zeroes the negative embeddings, while "" is encoded.
+    ...(req.negative_prompt !== undefined || prompt.negativePrompt !== '' ? { negative_prompt: prompt.negativePrompt } : {}),
     weights: { prompt: prompt.weights.positive.map(frag), negative_prompt: prompt.weights.negative.map(frag) },
     width: size.width,
     height: size.height,
@@ -55,9 +68,10 @@ export function buildParams(
     num_images: req.num_images,
     output_format: req.output_format,
   };
-  if (req.type === 'img2img') params.strength = req.strength ?? DEFAULTS.img2imgStrength;
+  const xl = model?.sdxl;
+  if (req.type === 'img2img') params.strength = req.strength ?? (xl ? SDXL_DEFAULT_STRENGTH.img2img : DEFAULTS.img2imgStrength);
   if (req.type === 'inpaint') {
-    params.strength = req.strength ?? DEFAULTS.inpaintStrength;
+    params.strength = req.strength ?? (xl ? SDXL_DEFAULT_STRENGTH.inpaint : DEFAULTS.inpaintStrength);
     params.mask_blur = req.mask_blur ?? DEFAULTS.maskBlur;
     params.mask_invert = req.mask_invert ?? false;
     params.overlay = req.overlay ?? true;
@@ -67,6 +81,28 @@ export function buildParams(
   if (inputs.reference_image) params.reference_strength = req.reference_strength ?? DEFAULTS.referenceStrength;
   if (hasInputImage) params.resize_mode = req.resize_mode ?? DEFAULTS.resizeMode;
   if (req.output_format !== 'png') params.output_quality = req.output_quality ?? DEFAULTS.quality;
+  if (xl) {
+    // prompt_2 speaks the same language: its inline negatives join the second negative prompt
+    // (which defaults to the first one); weights and BREAK are applied by the engine.
+    if (req.prompt_2 !== undefined) {
+      const inline = extractInlineNegatives(req.prompt_2);
+      params.prompt_2 = inline.text.trim();
+      if (inline.negatives.length > 0) {
+        params.negative_prompt_2 = [(req.negative_prompt_2 ?? params.negative_prompt ?? '').trim(), ...inline.negatives].filter((x) => x !== '').join(', ');
+      }
+    }
+    if (req.negative_prompt_2 !== undefined && params.negative_prompt_2 === undefined) params.negative_prompt_2 = req.negative_prompt_2;
+    params.original_size = req.original_size ?? size;
+    params.target_size = req.target_size ?? size;
+    params.crops_coords_top_left = req.crops_coords_top_left ?? { top: 0, left: 0 };
+    if (req.negative_original_size) params.negative_original_size = req.negative_original_size;
+    if (req.negative_target_size) params.negative_target_size = req.negative_target_size;
+    if (req.negative_crops_coords_top_left) params.negative_crops_coords_top_left = req.negative_crops_coords_top_left;
+    if (xl.requiresAestheticsScore) {
+      params.aesthetic_score = req.aesthetic_score ?? SDXL_DEFAULT_AESTHETIC_SCORE.positive;
+      params.negative_aesthetic_score = req.negative_aesthetic_score ?? SDXL_DEFAULT_AESTHETIC_SCORE.negative;
+    }
+  }
   if (req.safety === false) params.safety = false;
   if (hasInputImage) params.inputs = inputs;
   return params;

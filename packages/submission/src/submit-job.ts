@@ -12,7 +12,7 @@ import { decodeImage, decodeMaskAt, inputKey, readImageSource, storeInput, type 
 import { enforceLimits } from './limits.ts';
 import { resolveJobLoras } from './loras.ts';
 import { REQUEST_SCHEDULERS } from './model-catalog.ts';
-import { buildParams, chooseSize } from './normalise.ts';
+import { buildParams, checkSdxlFields, chooseSize } from './normalise.ts';
 import { referenceSource } from './reference.ts';
 
 export interface SubmitInput {
@@ -88,6 +88,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
     throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
   }
+  checkSdxlFields(req, model);
   const prompt = processPromptOr400(req);
   if (deps.promptPolicy?.blocks(prompt.prompt)) {
     // Names no term: the list is the operator's, and a named term teaches how to get around it.
@@ -139,7 +140,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     await keep('init_image', decoded.init);
     await keep('mask_image', decoded.mask);
     await keep('reference_image', decoded.reference);
-    const params = buildParams(req, prompt, size, inputs);
+    const params = buildParams(req, prompt, size, inputs, model);
     if (loras.length > 0) params.loras = loras;
 
     await store.create({
