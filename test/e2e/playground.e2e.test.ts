@@ -226,3 +226,48 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     assert.deepEqual(pageErrors, []);
   });
 });
+
+describe('web playground with API keys', { skip, timeout: 120_000 }, () => {
+  const KEY = 'playground-user-key';
+  let stack: E2eStack;
+  let browser: Browser;
+
+  before(async () => {
+    stack = await startE2eStack({ API_KEYS: KEY }); // no worker: jobs stay queued
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('asks for the key, then lists models, follows a job over SSE and cancels it, all with the key', async () => {
+    const page = await browser.newPage();
+    const authHeaders: Array<string | undefined> = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/v1/')) authHeaders.push(r.headers().authorization); });
+    await page.goto(`${stack.baseUrl}/`);
+    await page.locator('#api-key-box.needed').waitFor();
+    await page.locator('#message', { hasText: 'needs an API key' }).waitFor();
+    assert.equal(await page.locator('#model option').count(), 0);
+
+    await page.fill('#api-key', KEY);
+    await page.locator('#api-key').dispatchEvent('change');
+    await page.waitForSelector('#model option[value="tiny-sd15"]', { state: 'attached' });
+    assert.equal(await page.locator('#api-key-box.needed').count(), 0);
+
+    await page.fill('#prompt', 'queued behind no worker');
+    await page.click('#generate');
+    const card = page.locator('#jobs .job').first();
+    await card.and(page.locator('[data-status="queued"]')).waitFor();
+    await card.locator('.detail', { hasText: /queued/ }).waitFor();
+    await card.locator('button.cancel').click();
+    await card.and(page.locator('[data-status="canceled"]')).waitFor();
+    const id = (await card.getAttribute('data-job-id'))!;
+    const job = await fetch(`${stack.baseUrl}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(((await job.json()) as { status: string }).status, 'canceled');
+    // The first /v1 call went without a key (and was refused); every later one carried it.
+    assert.ok(authHeaders.length >= 4);
+    assert.deepEqual(authHeaders.slice(authHeaders.indexOf(`Bearer ${KEY}`)).filter((h) => h !== `Bearer ${KEY}`), []);
+    assert.ok(authHeaders.includes(`Bearer ${KEY}`));
+  });
+});
