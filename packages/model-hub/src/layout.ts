@@ -16,11 +16,14 @@ export interface LayoutCheck {
   wanted: string[];
 }
 
+/** PyTorch / Flax / TF weights that repositories often keep beside the ONNX graphs: never needed. */
+const FRAMEWORK_WEIGHTS = /\.(safetensors|bin|ckpt|pt|pth|msgpack|h5|pkl)$/i;
+
 /** Is `path` (relative to the model root) part of what the engine reads? */
 export function isWanted(path: string): boolean {
   if (path === 'model_index.json') return true;
   const top = path.split('/')[0]!;
-  return (COMPONENT_DIRS as readonly string[]).includes(top) && path.includes('/');
+  return (COMPONENT_DIRS as readonly string[]).includes(top) && path.includes('/') && !FRAMEWORK_WEIGHTS.test(path);
 }
 
 export function checkLayout(paths: readonly string[]): LayoutCheck {

@@ -30,6 +30,8 @@ before(async () => {
       extra: { 'README.md': '# tiny', 'onnx/safety_checker/model.onnx': Buffer.alloc(64, 1), 'unet/diffusion_pytorch_model.safetensors': Buffer.alloc(32, 2) },
     }),
     'test-org/no-unet': await repoFromFolder(TINY, { skip: (p) => p.startsWith('unet/') }),
+    // An export at the root with PyTorch weights beside the graphs.
+    'test-org/mixed': await repoFromFolder(TINY, { extra: { 'unet/diffusion_pytorch_model.safetensors': Buffer.alloc(48, 3), 'vae_decoder/diffusion_pytorch_model.bin': Buffer.alloc(16, 4) } }),
   }, { token: TOKEN });
 });
 after(async () => { await hub.close(); });
@@ -59,6 +61,15 @@ describe('models pull', () => {
     const { models } = await listLocalModels(modelsDir);
     assert.deepEqual(models.map((m) => [m.id, m.usable.ok, m.source]), [['tiny', true, `${REPO}@main/onnx`]]);
     await assert.rejects(pullModel({ ...hubOpts(), repo: REPO, subfolder: 'onnx', id: 'tiny' }), /already installed/);
+  });
+
+  test('an export at the repository root: PyTorch weights beside the graphs are not downloaded', async () => {
+    const r = await pullModel({ ...hubOpts(), repo: 'test-org/mixed' });
+    assert.equal(r.id, 'mixed');
+    assert.equal(await stat(join(r.dir, 'unet/diffusion_pytorch_model.safetensors')).catch(() => null), null);
+    assert.equal(await stat(join(r.dir, 'vae_decoder/diffusion_pytorch_model.bin')).catch(() => null), null);
+    assert.ok(!hub.requests.some((q) => q.url.includes('diffusion_pytorch_model')), 'never requested');
+    assert.ok((await stat(join(r.dir, 'unet/model.onnx'))).isFile());
   });
 
   test('refuses a repository that is not a usable export, saying what is missing, before downloading', async () => {
