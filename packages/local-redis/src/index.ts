@@ -54,6 +54,7 @@ export async function redisProcessId(host: string, port: number, timeoutMs = 500
     const done = (pid: number | null) => { sock.destroy(); resolve(pid); };
     sock.setTimeout(timeoutMs, () => done(null));
     sock.once('error', () => done(null));
+    sock.once('close', () => done(null)); // closed without a Redis answer (resolve ignores repeats)
     sock.once('connect', () => sock.write('INFO server\r\n'));
     sock.on('data', (d: Buffer) => {
       reply += d.toString();
