@@ -1,11 +1,12 @@
 // Overload protection (@fastify/under-pressure): when the event loop lags or the heap nears its
 // limit, new requests get 503 overloaded with Retry-After at once instead of queueing up and
 // slowing every request to death. /healthz stays answered (the process is alive, only busy).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Problem } from '@sdsvc/contracts';
 import fp from 'fastify-plugin';
 import underPressure from '@fastify/under-pressure';
 import { getHeapStatistics } from 'node:v8';
-import { problemBody } from '../problem.ts';
+import { HttpProblem, problemBody } from '../problem.ts';
 
 export interface UnderPressureOptions {
   /** Mean event-loop delay over a sample (default 1000 ms). */
@@ -15,6 +16,12 @@ export interface UnderPressureOptions {
   /** How often the figures are sampled (default 1000 ms). */
   sampleIntervalMs?: number;
   retryAfterSeconds?: number;
+}
+
+/** Sets the reply up for `p` and returns its body (under-pressure sends it). */
+function answer(req: FastifyRequest, reply: FastifyReply, p: HttpProblem): Problem {
+  reply.code(p.status).headers(p.headers).type('application/problem+json');
+  return problemBody(req, p.status, p.code, p.message);
 }
 
 export const underPressurePlugin = fp(async (app: FastifyInstance, opts: UnderPressureOptions = {}) => {
@@ -29,8 +36,7 @@ export const underPressurePlugin = fp(async (app: FastifyInstance, opts: UnderPr
       req.log.warn({ pressure: type }, 'overloaded: request refused');
       // Answered here (under-pressure sends what we return), not thrown: whichever error handler
       // the route has, the answer is this problem.
-      reply.code(503).header('retry-after', String(retryAfter)).type('application/problem+json');
-      return problemBody(req, 503, 'overloaded', 'the server is overloaded; retry later');
+      return answer(req, reply, new HttpProblem(503, 'overloaded', 'the server is overloaded; retry later', { headers: { 'retry-after': String(retryAfter) } }));
     },
   });
 }, { name: 'under-pressure' });
