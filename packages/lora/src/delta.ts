@@ -7,7 +7,10 @@ import type { LoraTarget } from './lora-file.ts';
 export function loraDelta(t: LoraTarget, scale: number): Float32Array {
   const out = t.up.shape[0]!;
   const rank = t.rank;
-  const inFlat = t.down.data.length / rank;
+  const inFlat = t.down.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (t.down.data.length !== rank * inFlat || t.up.data.length !== out * rank) {
+    throw new Error(`${t.label}: the LoRA was read shapes-only; read the whole file to merge it`);
+  }
   const up = t.up.data;
   const down = t.down.data;
   const factor = Math.fround((t.alpha / rank) * scale);

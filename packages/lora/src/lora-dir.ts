@@ -4,10 +4,12 @@
  * new and changed files are found on the next call without a restart.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { LoraFormatError, UnknownLoraError } from './errors.ts';
 import { readLora, summarize, type LoraAdapter, type LoraComponent, type LoraNaming } from './lora-file.ts';
+import { headerLength } from './safetensors.ts';
 
 export const LORA_EXTENSION = '.safetensors';
 
@@ -24,6 +26,29 @@ export interface LoraEntry {
 }
 
 export interface LoadedLora { id: string; file: string; bytes: number; sha256: string; adapter: LoraAdapter }
+
+/** The sha256 of a file, streamed (LoRAs can be hundreds of MB). */
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Names and shapes of a LoRA file from its header alone (the tensors are not read). */
+async function readShapes(file: string, size: number): Promise<LoraAdapter> {
+  const fh = await open(file, 'r');
+  try {
+    const first = new Uint8Array(Math.min(8, size));
+    await fh.read(first, 0, first.length, 0);
+    const n = headerLength(first, size);
+    const prefix = new Uint8Array(8 + n);
+    prefix.set(first);
+    if (n > 0) await fh.read(prefix, 8, n, 8);
+    return readLora(prefix, { shapesOnly: true, fileSize: size });
+  } finally {
+    await fh.close();
+  }
+}
 
 const ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+ -]*(\/[A-Za-z0-9_][A-Za-z0-9_.+ -]*)*$/;
 
@@ -43,7 +68,11 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 interface Cached { size: number; mtimeMs: number; entry: LoraEntry; adapter: LoraAdapter | null }
 
-/** Reads files once per (size, mtime); holds parsed adapters of the files it has seen. */
+/**
+ * Reads each file once per (size, mtime): its sha256 (streamed) and its header (names, shapes);
+ * tensors are never held here. `describe` gives what the API needs to check a job; the engine
+ * reads the whole file itself (loadLoraFile).
+ */
 export class LoraLibrary {
   readonly dir: string;
   private readonly cache = new Map<string, Cached>();
@@ -56,12 +85,11 @@ export class LoraLibrary {
     const st = await stat(file);
     const hit = this.cache.get(file);
     if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit;
-    const bytes = new Uint8Array(await readFile(file));
-    const sha256 = sha256Hex(bytes);
+    const sha256 = await hashFile(file);
     let adapter: LoraAdapter | null = null;
     let error: string | null = null;
     try {
-      adapter = readLora(bytes);
+      adapter = await readShapes(file, st.size);
     } catch (err) {
       if (!(err instanceof LoraFormatError)) throw err;
       error = err.message;
@@ -95,8 +123,11 @@ export class LoraLibrary {
     return out;
   }
 
-  /** The LoRA called `id`: UnknownLoraError when there is none, LoraFormatError when it is malformed. */
-  async load(id: string): Promise<LoadedLora> {
+  /**
+   * The LoRA called `id`, shapes only (its adapter's tensors hold no data, alpha is NaN): enough
+   * to check it against a model. UnknownLoraError when there is none, LoraFormatError when it is malformed.
+   */
+  async describe(id: string): Promise<LoadedLora> {
     if (!isLoraId(id)) throw new UnknownLoraError(id, 'not a valid LoRA id (a path below LORA_DIR without .safetensors)');
     const file = loraFilePath(this.dir, id);
     if (relative(this.dir, file).startsWith('..')) throw new UnknownLoraError(id, 'outside LORA_DIR');

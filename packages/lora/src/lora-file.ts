@@ -89,8 +89,13 @@ function checkPair(name: string, down: Tensor, up: Tensor): number {
   return rank;
 }
 
-export function readLora(bytes: Uint8Array): LoraAdapter {
-  const { tensors, metadata } = parseSafetensors(bytes);
+/**
+ * The LoRA in a safetensors file. With `shapesOnly` (checking names and shapes against a model,
+ * listing), `bytes` may be just the header prefix of a `fileSize`-byte file: tensors have no data
+ * and alpha is NaN.
+ */
+export function readLora(bytes: Uint8Array, opts: { shapesOnly?: boolean; fileSize?: number } = {}): LoraAdapter {
+  const { tensors, metadata } = parseSafetensors(bytes, opts);
   const groups = new Map<string, { part: Part; down?: Tensor; up?: Tensor; alpha?: Tensor; keys: string[] }>();
   const namings = new Map<LoraNaming, number>();
   for (const [key, tensor] of tensors) {
@@ -111,9 +116,9 @@ export function readLora(bytes: Uint8Array): LoraAdapter {
     const rank = checkPair(name, g.down, g.up);
     let alpha = rank;
     if (g.alpha) {
-      if (g.alpha.data.length !== 1) throw new LoraFormatError(`${name}: alpha has shape ${JSON.stringify(g.alpha.shape)}, want a scalar`, name);
-      alpha = g.alpha.data[0]!;
-      if (!Number.isFinite(alpha)) throw new LoraFormatError(`${name}: alpha is ${alpha}`, name);
+      if (g.alpha.shape.reduce((a, b) => a * b, 1) !== 1) throw new LoraFormatError(`${name}: alpha has shape ${JSON.stringify(g.alpha.shape)}, want a scalar`, name);
+      alpha = opts.shapesOnly ? Number.NaN : g.alpha.data[0]!;
+      if (!opts.shapesOnly && !Number.isFinite(alpha)) throw new LoraFormatError(`${name}: alpha is ${alpha}`, name);
     }
     targets.push({ component: g.part.component, module: g.part.module, kohya: g.part.kohya, label: g.part.label, down: g.down, up: g.up, rank, alpha });
   }

@@ -42,7 +42,7 @@ function locate(t: LoraTarget, index: OnnxGraphIndex | undefined, lora: string):
     return fail(`has a weight the merge cannot patch (${init.name}: ONNX data type ${init.dataType}, ${init.data ? 'raw' : 'typed-field'} storage)`);
   }
   const out = t.up.shape[0]!;
-  const inFlat = t.down.data.length / t.rank;
+  const inFlat = t.down.shape.slice(1).reduce((a, b) => a * b, 1);
   const want = `[out ${out}, in ${t.down.shape.slice(1).join('×')}]`;
   const d = init.dims;
   if (node.op === 'Conv') {

@@ -52,25 +52,37 @@ function isDims(x: unknown): x is number[] {
   return Array.isArray(x) && x.every((d) => Number.isSafeInteger(d) && d >= 0);
 }
 
-export function parseSafetensors(bytes: Uint8Array): Safetensors {
-  if (bytes.byteLength < 8) throw new LoraFormatError(`not a safetensors file: ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > bytes.byteLength - 8) {
-    throw new LoraFormatError(`safetensors header says ${headerLen} bytes but the file has only ${bytes.byteLength - 8} after the length`);
+/** The length prefix: how many header bytes follow the first 8. */
+export function headerLength(first8: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || first8.byteLength < 8) throw new LoraFormatError(`not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
+  const headerLen = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLen > fileSize - 8) {
+    throw new LoraFormatError(`safetensors header says ${headerLen} bytes but the file has only ${fileSize - 8} after the length`);
   }
   if (headerLen > MAX_HEADER_BYTES) throw new LoraFormatError(`safetensors header of ${headerLen} bytes is too large`);
+  return headerLen;
+}
+
+export interface TensorEntry { dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }
+
+/**
+ * The header, checked against the file size: `prefix` holds at least the first 8 + N bytes of a
+ * file of `fileSize` bytes. Offsets are relative to the data, which starts at 8 + N.
+ */
+export function parseHeader(prefix: Uint8Array, fileSize: number): { entries: Map<string, TensorEntry>; metadata: Record<string, string>; dataStart: number } {
+  const headerLen = headerLength(prefix, fileSize);
+  if (prefix.byteLength < 8 + headerLen) throw new LoraFormatError('safetensors header is cut short');
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + headerLen)));
   } catch (err) {
     throw new LoraFormatError(`safetensors header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new LoraFormatError('safetensors header is not a JSON object');
   }
-  const data = bytes.subarray(8 + headerLen);
-  const tensors = new Map<string, Tensor>();
+  const dataBytes = fileSize - 8 - headerLen;
+  const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -88,14 +100,29 @@ export function parseSafetensors(bytes: Uint8Array): Safetensors {
       throw new LoraFormatError(`tensor ${name}: data_offsets ${JSON.stringify(offsets)} are not [begin, end]`, name);
     }
     const [begin, end] = offsets as [number, number];
-    if (end > data.byteLength) {
-      throw new LoraFormatError(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${data.byteLength} data bytes`, name);
+    if (end > dataBytes) {
+      throw new LoraFormatError(`tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataBytes} data bytes`, name);
     }
     const count = shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * ITEM_BYTES[dtype]) {
       throw new LoraFormatError(`tensor ${name}: ${end - begin} bytes do not hold ${dtype} ${JSON.stringify(shape)} (${count * ITEM_BYTES[dtype]} bytes)`, name);
     }
-    tensors.set(name, { shape, dtype, data: decode(data.subarray(begin, end), dtype, count) });
+    entries.set(name, { dtype, shape, begin, end });
+  }
+  return { entries, metadata, dataStart: 8 + headerLen };
+}
+
+/**
+ * A whole file, every tensor decoded to float32. With `shapesOnly`, `bytes` may be just the
+ * header prefix of a `fileSize`-byte file and tensors come back with empty data (shape checks).
+ */
+export function parseSafetensors(bytes: Uint8Array, opts: { shapesOnly?: boolean; fileSize?: number } = {}): Safetensors {
+  const { entries, metadata, dataStart } = parseHeader(bytes, opts.fileSize ?? bytes.byteLength);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, e] of entries) {
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    const data = opts.shapesOnly ? new Float32Array(0) : decode(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, count);
+    tensors.set(name, { shape: e.shape, dtype: e.dtype, data });
   }
   return { tensors, metadata };
 }

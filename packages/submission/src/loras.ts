@@ -62,7 +62,7 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
         lora = await deps.loraUrls.load(w.url);
       } else {
         if (!deps.loras) throw new UnknownLoraError(label, 'this server has no LoRA folder');
-        lora = await deps.loras.load(label);
+        lora = await deps.loras.describe(label);
       }
       // The engine merges text-encoder LoRAs into SD 1.x/2.x only (SDXL: UNet targets).
       const te = model.kind === 'sdxl' ? lora.adapter.targets.find((t) => t.component !== 'unet') : undefined;
