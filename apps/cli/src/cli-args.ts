@@ -25,6 +25,23 @@ export interface CliOptions {
   invertMask: boolean;
   /** --lora NAME_OR_FILE[:SCALE], repeatable: files resolved, names as written (looked up in LORA_DIR). */
   loras: CliLora[];
+  /** No --strength given: `strength` is the API's SD default; SDXL models use their own (0.3 / 0.9999). */
+  strengthIsDefault?: boolean;
+  /** SDXL only (the engine refuses them on other models). */
+  sdxl: CliSdxlOptions;
+}
+
+export interface CliSdxlOptions {
+  prompt2?: string;
+  negativePrompt2?: string;
+  originalSize?: { width: number; height: number };
+  targetSize?: { width: number; height: number };
+  cropsCoordsTopLeft?: { top: number; left: number };
+  negativeOriginalSize?: { width: number; height: number };
+  negativeTargetSize?: { width: number; height: number };
+  negativeCropsCoordsTopLeft?: { top: number; left: number };
+  aestheticScore?: number;
+  negativeAestheticScore?: number;
 }
 
 export interface CliLora {
@@ -67,6 +84,14 @@ export const USAGE = `usage: npm run generate -- --model DIR --prompt "…" --ou
   --mask-blur N                 default ${DEFAULTS.maskBlur} pixels
   --resize-mode resize|crop|fill  default ${DEFAULTS.resizeMode}
   --invert-mask  --no-overlay
+SDXL models only:
+  --prompt-2 "…" --negative-prompt-2 "…"   text for the second encoder (default: --prompt / --negative-prompt)
+  --original-size WxH --target-size WxH     micro-conditioning (default: the output size)
+  --crops-coords-top-left TOP,LEFT          default 0,0
+  --negative-original-size WxH --negative-target-size WxH --negative-crops-coords-top-left TOP,LEFT
+  --aesthetic-score X --negative-aesthetic-score X   refiner-style models (default 6 / 2.5)
+  Without --negative-prompt an SDXL model uses zero negative embeddings; --negative-prompt "" is encoded.
+  --strength defaults to 0.3 (img2img) and 0.9999 (inpaint) on SDXL models.
   --lora NAME_OR_FILE[:SCALE]   apply a LoRA (repeatable): a .safetensors file, or a name in LORA_DIR
                                 (default ./loras); scale −4…4, default 1. <lora:name:0.8> prompt tags work too
 Defaults are the HTTP API's. With several images, out.png becomes out-0.png, out-1.png, …
@@ -107,6 +132,11 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
         'init-image': { type: 'string' }, 'mask-image': { type: 'string' }, strength: { type: 'string' },
         'mask-blur': { type: 'string' }, 'resize-mode': { type: 'string' }, 'no-overlay': { type: 'boolean' },
         'invert-mask': { type: 'boolean' }, help: { type: 'boolean' }, lora: { type: 'string', multiple: true },
+        'prompt-2': { type: 'string' }, 'negative-prompt-2': { type: 'string' },
+        'original-size': { type: 'string' }, 'target-size': { type: 'string' }, 'crops-coords-top-left': { type: 'string' },
+        'negative-original-size': { type: 'string' }, 'negative-target-size': { type: 'string' },
+        'negative-crops-coords-top-left': { type: 'string' },
+        'aesthetic-score': { type: 'string' }, 'negative-aesthetic-score': { type: 'string' },
       },
       strict: true,
     }));
@@ -139,7 +169,23 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
     overlay: !values['no-overlay'],
     invertMask: values['invert-mask'] ?? false,
     loras: (values.lora ?? []).map((spec) => parseLoraSpec(spec, baseDir)),
+    sdxl: {},
   };
+  const xl = opts.sdxl;
+  if (values['prompt-2'] !== undefined) xl.prompt2 = values['prompt-2'];
+  if (values['negative-prompt-2'] !== undefined) xl.negativePrompt2 = values['negative-prompt-2'];
+  for (const [flag, key] of [['original-size', 'originalSize'], ['target-size', 'targetSize'], ['negative-original-size', 'negativeOriginalSize'], ['negative-target-size', 'negativeTargetSize']] as const) {
+    const v = values[flag];
+    if (v !== undefined) xl[key] = parseSize(flag, v);
+  }
+  for (const [flag, key] of [['crops-coords-top-left', 'cropsCoordsTopLeft'], ['negative-crops-coords-top-left', 'negativeCropsCoordsTopLeft']] as const) {
+    const v = values[flag];
+    if (v !== undefined) xl[key] = parseCrop(flag, v);
+  }
+  const aesthetic = float('aesthetic-score', values['aesthetic-score']);
+  const negativeAesthetic = float('negative-aesthetic-score', values['negative-aesthetic-score']);
+  if (aesthetic !== undefined) xl.aestheticScore = aesthetic;
+  if (negativeAesthetic !== undefined) xl.negativeAestheticScore = negativeAesthetic;
   if (values['negative-prompt'] !== undefined) opts.negativePrompt = values['negative-prompt'];
   const width = int('width', values.width, 1);
   const height = int('height', values.height, 1);
@@ -148,8 +194,25 @@ export function parseCliArgs(argv: string[], baseDir = process.env.INIT_CWD ?? p
   if (values.scheduler) opts.scheduler = values.scheduler;
   if (values['init-image']) opts.initImage = path(values['init-image']);
   if (values['mask-image']) opts.maskImage = path(values['mask-image']);
-  if (opts.initImage) opts.strength = strength ?? (opts.maskImage ? DEFAULTS.inpaintStrength : DEFAULTS.img2imgStrength);
+  if (opts.initImage) {
+    opts.strength = strength ?? (opts.maskImage ? DEFAULTS.inpaintStrength : DEFAULTS.img2imgStrength);
+    opts.strengthIsDefault = strength === undefined;
+  }
   return opts;
+}
+
+/** `1024x768` (width × height). */
+function parseSize(flag: string, v: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/i.exec(v.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--${flag} must be WIDTHxHEIGHT, e.g. 1024x1024 (got "${v}")`);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
+/** `TOP,LEFT`. */
+function parseCrop(flag: string, v: string): { top: number; left: number } {
+  const m = /^(\d+),(\d+)$/.exec(v.replace(/\s+/g, ''));
+  if (!m) throw new UsageError(`--${flag} must be TOP,LEFT, e.g. 0,0 (got "${v}")`);
+  return { top: Number(m[1]), left: Number(m[2]) };
 }
 
 /** Where LoRA names are looked up: LORA_DIR (as the service reads it), else ./loras. */

@@ -2,7 +2,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StableDiffusionPipeline, type GenerateRequest } from '@sdsvc/engine';
-import { processPrompt, PromptSyntaxError } from '@sdsvc/prompt';
+import { extractInlineNegatives, processPrompt, PromptSyntaxError } from '@sdsvc/prompt';
 import { applyOverlay, blurMask, decodeInputImage, decodeMask, defaultSizeFor, encodeImage, fitImage, formatParameters } from '@sdsvc/images';
 import { outputPath, parseCliArgs, UsageError, USAGE, type CliOptions } from './cli-args.ts';
 import { progressBar } from './progress-bar.ts';
@@ -61,13 +61,24 @@ async function main(opts: CliOptions): Promise<void> {
     // The API's prompt language: inline negatives (-x) join the negative prompt; weights stay for the engine.
     const processed = processPromptOrUsage(opts.prompt, opts.negativePrompt);
     request.prompt = processed.prompt;
-    request.negativePrompt = processed.negativePrompt;
+    // Still absent when there is no negative at all: SDXL then uses zero negative embeddings.
+    if (opts.negativePrompt !== undefined || processed.negativePrompt !== '') request.negativePrompt = processed.negativePrompt;
     loras.push(...tagLoras(processed.loras));
+  }
+  // SDXL fields, as the API normalises them (prompt_2's inline negatives join negative_prompt_2).
+  Object.assign(request, opts.sdxl);
+  if (opts.promptSyntax === 'a1111' && opts.sdxl.prompt2 !== undefined) {
+    const inline = extractInlineNegatives(opts.sdxl.prompt2);
+    request.prompt2 = inline.text.trim();
+    if (inline.negatives.length > 0) {
+      request.negativePrompt2 = [(opts.sdxl.negativePrompt2 ?? request.negativePrompt ?? '').trim(), ...inline.negatives].filter((x) => x !== '').join(', ');
+    }
   }
   if (opts.scheduler) request.scheduler = opts.scheduler;
   if (initImage) {
     request.initImage = initImage;
-    request.strength = opts.strength; // parseCliArgs fills the API's default
+    // parseCliArgs fills the API's SD default; SDXL models use their pipelines' own (0.3 / 0.9999).
+    request.strength = info.sdxl && opts.strengthIsDefault ? pipe.defaultStrength(mode) : opts.strength;
   }
   if (maskImage) request.maskImage = maskImage;
 
