@@ -13,7 +13,7 @@ export type SafetyMode = 'off' | 'flag' | 'blur' | 'block';
 export interface Config {
   port: number;
   host: string;
-  /** Undefined: the caller tries 127.0.0.1:6379, then starts a private redis-server. */
+  /** Undefined: the caller starts a private redis-server (never an unnamed Redis on 6379). */
   redisUrl: string | undefined;
   storageUrl: string;
   storage: StorageLocation;

@@ -79,7 +79,7 @@ interface VariableSpec extends VariableDoc { schema: z.ZodType<unknown, string> 
 const SPECS: VariableSpec[] = [
   { name: 'PORT', default: '8080', description: 'TCP port the API listens on.', schema: intVar(0, 65535) },
   { name: 'HOST', default: '0.0.0.0', description: 'Interface the API binds to.', schema: nonEmpty },
-  { name: 'REDIS_URL', default: undefined, description: 'Redis for the queue and job records (redis:// or rediss://). Unset: 127.0.0.1:6379 is tried, then a private redis-server is started.', schema: urlVar(['redis:', 'rediss:']) },
+  { name: 'REDIS_URL', default: undefined, description: 'Redis for the queue and job records (redis:// or rediss://). Unset: a private redis-server is started on a free loopback port (data in .data/redis); a Redis on 127.0.0.1:6379 is used only when named here.', schema: urlVar(['redis:', 'rediss:']) },
   { name: 'STORAGE_URL', default: 'file://./.data/storage', description: 'Where images go: s3://bucket/prefix or file://path (served by the API under signed, expiring URLs).', schema: storageUrl },
   { name: 'S3_ENDPOINT', default: undefined, description: 'S3 endpoint for non-AWS stores (MinIO: http://minio:9000). Unset: AWS.', schema: urlVar(['http:', 'https:']) },
   { name: 'S3_PUBLIC_ENDPOINT', default: undefined, description: 'Endpoint written into presigned URLs when clients reach the store at another address than the services do (compose: services use http://minio:9000, clients http://localhost:9000). Unset: S3_ENDPOINT.', schema: urlVar(['http:', 'https:']) },
