@@ -1,6 +1,6 @@
 // Inpainting masks: white = repaint, black = keep (A1111, diffusers). Grey levels are kept (the
 // engine binarises where the model needs it; the overlay uses them as blend weights).
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { openInputImage, toRaw } from './decode.ts';
 import { ImageInputError } from './errors.ts';
 import { fitImage } from './fit.ts';
@@ -49,7 +49,7 @@ export async function decodeMask(buf: Uint8Array, options: DecodeMaskOptions): P
 }
 
 /** Some transparency, and every pixel has the same colour: the alpha channel is the only signal. */
-async function isAlphaOnlyMask(rgba: sharp.Sharp): Promise<boolean> {
+async function isAlphaOnlyMask(rgba: Sharp): Promise<boolean> {
   const { channels } = await rgba.stats();
   const [r, g, b, a] = channels;
   return r.min === r.max && g.min === g.max && b.min === b.max && a.min < 255;

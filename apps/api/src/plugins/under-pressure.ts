@@ -1,12 +1,11 @@
 // Overload protection (@fastify/under-pressure): when the event loop lags or the heap nears its
 // limit, new requests get 503 overloaded with Retry-After at once instead of queueing up and
 // slowing every request to death. /healthz stays answered (the process is alive, only busy).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Problem } from '@sdsvc/contracts';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import underPressure from '@fastify/under-pressure';
 import { getHeapStatistics } from 'node:v8';
-import { HttpProblem, problemBody } from '../problem.ts';
+import { HttpProblem, sendProblem } from '../problem.ts';
 
 export interface UnderPressureOptions {
   /** Mean event-loop delay over a sample (default 1000 ms). */
@@ -18,12 +17,6 @@ export interface UnderPressureOptions {
   retryAfterSeconds?: number;
 }
 
-/** Sets the reply up for `p` and returns its body (under-pressure sends it). */
-function answer(req: FastifyRequest, reply: FastifyReply, p: HttpProblem): Problem {
-  reply.code(p.status).headers(p.headers).type('application/problem+json');
-  return problemBody(req, p.status, p.code, p.message);
-}
-
 export const underPressurePlugin = fp(async (app: FastifyInstance, opts: UnderPressureOptions = {}) => {
   const retryAfter = opts.retryAfterSeconds ?? 10;
   await app.register(underPressure, {
@@ -32,11 +25,11 @@ export const underPressurePlugin = fp(async (app: FastifyInstance, opts: UnderPr
     sampleInterval: opts.sampleIntervalMs ?? 1000,
     retryAfter,
     pressureHandler: (req, reply, type) => {
-      if (req.routeOptions.url === '/healthz') return undefined;
+      if (req.routeOptions.url === '/healthz') return;
       req.log.warn({ pressure: type }, 'overloaded: request refused');
-      // Answered here (under-pressure sends what we return), not thrown: whichever error handler
-      // the route has, the answer is this problem.
-      return answer(req, reply, new HttpProblem(503, 'overloaded', 'the server is overloaded; retry later', { headers: { 'retry-after': String(retryAfter) } }));
+      // Sent here (as under-pressure documents), not thrown: whichever error handler the route has
+      // (bull-board's turns thrown errors into 500s), the answer is this problem.
+      sendProblem(req, reply, new HttpProblem(503, 'overloaded', 'the server is overloaded; retry later', { headers: { 'retry-after': String(retryAfter) } }));
     },
   });
 }, { name: 'under-pressure' });
