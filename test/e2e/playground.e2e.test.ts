@@ -123,6 +123,25 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     assert.match((await cards.first().locator('a.download').getAttribute('download'))!, new RegExp(`^sdsvc-${id}-\\d\\.png$`));
   });
 
+  test('img2img: an uploaded image and a strength; the size follows the image', async () => {
+    await page.click('#mode-img2img');
+    assert.equal(await page.locator('#mask-tools').isHidden(), true, 'no mask tools for img2img');
+    const init = await sharp({ create: { width: 80, height: 48, channels: 3, background: { r: 200, g: 160, b: 40 } } }).png().toBuffer();
+    await page.setInputFiles('#init-image', { name: 'init.png', mimeType: 'image/png', buffer: init });
+    await page.waitForFunction(`document.getElementById('width').value === '80' && document.getElementById('height').value === '48'`);
+    await page.fill('#prompt', 'a watercolor field');
+    await page.fill('#steps', '6');
+    await page.fill('#num-images', '1');
+    await page.locator('#strength').fill('0.5');
+    const id = await generate();
+    await cardStatus(id, 'succeeded');
+    const job = await stack.getJob(id);
+    assert.equal((job as unknown as { type: string }).type, 'img2img');
+    assert.equal(job.params.strength, 0.5);
+    assert.deepEqual([job.params.width, job.params.height], [80, 48]);
+    assert.deepEqual([job.result!.images[0]!.width, job.result!.images[0]!.height], [80, 48]);
+  });
+
   test('inpaint: a mask painted over the uploaded image is sent with the job, which succeeds', async () => {
     await page.click('#mode-inpaint');
     const init = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
