@@ -121,6 +121,7 @@ describe('deploy/kubernetes', () => {
       assert.equal(c[probe].httpGet.port, 'health', probe);
     }
     assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(worker.spec.template.metadata.annotations['prometheus.io/port'], env.WORKER_HEALTH_PORT, '/metrics is on the health port');
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
     const graceMs = worker.spec.template.spec.terminationGracePeriodSeconds * 1000;
     assert.ok(graceMs > Number(env.SHUTDOWN_GRACE_MS), `${graceMs} ms > SHUTDOWN_GRACE_MS ${env.SHUTDOWN_GRACE_MS}`);
