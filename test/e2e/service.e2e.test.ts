@@ -63,52 +63,52 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
     const sse = collectSse(`${stack.baseUrl}/v1/jobs/${job.id}/events`);
     // Webhook delivery runs in worker processes too: this one stays until the attempts are recorded.
     await withWorkers([{}], async () => {
-    const events: SseEvent[] = await sse;
+      const events: SseEvent[] = await sse;
 
-    const types = events.map((e) => e.event);
-    assert.equal(types[0], 'queued', `events: ${types.join(',')}`);
-    assert.equal(types[1], 'started', `events: ${types.join(',')}`);
-    assert.equal(types.at(-1), 'succeeded', `events: ${types.join(',')}`);
-    const progress = events.filter((e) => e.event === 'progress');
-    // Every denoising step, in order (a scheduler may run one more step than asked: PNDM's PLMS).
-    const steps = progress.map((e) => (e.data as { job: { progress: { step: number; total: number } } }).job.progress);
-    assert.ok(steps.length >= 4, `progress events: ${steps.length}`);
-    assert.deepEqual(steps.map((p) => p.step), steps.map((_, i) => i + 1));
-    assert.equal(steps.at(-1)!.step, steps.at(-1)!.total);
-    const seqs = events.map((e) => (e.data as { seq: number }).seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'seq increases');
+      const types = events.map((e) => e.event);
+      assert.equal(types[0], 'queued', `events: ${types.join(',')}`);
+      assert.equal(types[1], 'started', `events: ${types.join(',')}`);
+      assert.equal(types.at(-1), 'succeeded', `events: ${types.join(',')}`);
+      const progress = events.filter((e) => e.event === 'progress');
+      // Every denoising step, in order (a scheduler may run one more step than asked: PNDM's PLMS).
+      const steps = progress.map((e) => (e.data as { job: { progress: { step: number; total: number } } }).job.progress);
+      assert.ok(steps.length >= 4, `progress events: ${steps.length}`);
+      assert.deepEqual(steps.map((p) => p.step), steps.map((_, i) => i + 1));
+      assert.equal(steps.at(-1)!.step, steps.at(-1)!.total);
+      const seqs = events.map((e) => (e.data as { seq: number }).seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'seq increases');
 
-    const done = await stack.getJob(job.id);
-    assert.equal(done.status, 'succeeded');
-    assert.equal(done.result!.images.length, 1);
-    const img = done.result!.images[0];
-    assert.equal(img.seed, 1234);
-    assert.equal(img.content_type, 'image/png');
-    assert.match(img.key, new RegExp(`${job.id}/0\\.png$`));
+      const done = await stack.getJob(job.id);
+      assert.equal(done.status, 'succeeded');
+      assert.equal(done.result!.images.length, 1);
+      const img = done.result!.images[0];
+      assert.equal(img.seed, 1234);
+      assert.equal(img.content_type, 'image/png');
+      assert.match(img.key, new RegExp(`${job.id}/0\\.png$`));
 
-    const res = await fetch(img.url);
-    assert.equal(res.status, 200);
-    const png = Buffer.from(await res.arrayBuffer());
-    assert.equal(png.length, img.bytes);
-    const info = readPng(png);
-    assert.deepEqual([info.width, info.height], [64, 64]);
-    assert.match(info.text.parameters ?? '', /a red \(lighthouse:1\.2\) at dusk/);
-    assert.match(info.text.parameters ?? '', /Seed: 1234/);
+      const res = await fetch(img.url);
+      assert.equal(res.status, 200);
+      const png = Buffer.from(await res.arrayBuffer());
+      assert.equal(png.length, img.bytes);
+      const info = readPng(png);
+      assert.deepEqual([info.width, info.height], [64, 64]);
+      assert.match(info.text.parameters ?? '', /a red \(lighthouse:1\.2\) at dusk/);
+      assert.match(info.text.parameters ?? '', /Seed: 1234/);
 
-    const hooks = await hooksOnce(job.id, 'job.succeeded');
-    assert.deepEqual(stack.hooks.rejected, [], 'every delivery verified');
-    // Deliveries run concurrently, so arrival order is not guaranteed: compare the set.
-    assert.deepEqual(sortedTypes(hooks), ['job.started', 'job.succeeded']);
-    const succeeded = hooks.find((h) => h.type === 'job.succeeded')!.payload.data as unknown as { status: string; metadata: unknown; result: { images: unknown[] } };
-    assert.equal(succeeded.status, 'succeeded');
-    assert.deepEqual(succeeded.metadata, { order: 'a-1' });
-    assert.equal(succeeded.result.images.length, 1);
-    // The delivering worker recorded every attempt on the job.
-    const attempts = (await waitFor(async () => {
-      const a = (await stack.getJob(job.id)).webhook?.attempts ?? [];
-      return a.length >= 2 ? a : undefined;
-    }, { what: 'webhook attempts on the job' })) as Array<{ event: string; ok: boolean; status?: number }>;
-    assert.deepEqual(attempts.map((a) => `${a.event}:${a.ok}:${a.status}`).sort(), ['job.started:true:204', 'job.succeeded:true:204']);
+      const hooks = await hooksOnce(job.id, 'job.succeeded');
+      assert.deepEqual(stack.hooks.rejected, [], 'every delivery verified');
+      // Deliveries run concurrently, so arrival order is not guaranteed: compare the set.
+      assert.deepEqual(sortedTypes(hooks), ['job.started', 'job.succeeded']);
+      const succeeded = hooks.find((h) => h.type === 'job.succeeded')!.payload.data as unknown as { status: string; metadata: unknown; result: { images: unknown[] } };
+      assert.equal(succeeded.status, 'succeeded');
+      assert.deepEqual(succeeded.metadata, { order: 'a-1' });
+      assert.equal(succeeded.result.images.length, 1);
+      // The delivering worker recorded every attempt on the job.
+      const attempts = (await waitFor(async () => {
+        const a = (await stack.getJob(job.id)).webhook?.attempts ?? [];
+        return a.length >= 2 ? a : undefined;
+      }, { what: 'webhook attempts on the job' })) as Array<{ event: string; ok: boolean; status?: number }>;
+      assert.deepEqual(attempts.map((a) => `${a.event}:${a.ok}:${a.status}`).sort(), ['job.started:true:204', 'job.succeeded:true:204']);
     });
   });
 
@@ -139,39 +139,39 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
       inpaint_full_res: true, inpaint_full_res_padding: 4,
     });
     await withWorkers([{}], async ([worker]) => {
-    const cases = [
-      { name: 'img2img', job: img2img, size: [64, 64] },
-      { name: 'inpaint tiny-sd15', job: inpaint, size: [64, 64], original: initPng, mask: maskPng, blur: 3 },
-      { name: 'inpaint tiny-sd15-inpaint', job: inpaint9, size: [64, 64], original: initPng, mask: maskPng, blur: 4 },
-      { name: 'inpaint_full_res tiny-sd15-inpaint', job: fullRes, size: [96, 64], original: widePng, mask: smallMaskPng, blur: 2 },
-    ];
-    for (const { name, job, size, original, mask: maskBytes, blur } of cases) {
-      const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish');
-      assert.equal(done.status, 'succeeded', `${name}: ${JSON.stringify(done.error)}\n${worker.tail(5)}`);
-      assert.equal((done as typeof done & { model?: string }).model, name.includes('tiny-sd15-inpaint') ? 'tiny-sd15-inpaint' : 'tiny-sd15');
-      const png = Buffer.from(await (await fetch(done.result!.images[0].url)).arrayBuffer());
-      const info = readPng(png);
-      assert.deepEqual([info.width, info.height], size);
-      assert.match(info.text.parameters ?? '', /Denoising strength/);
-      if (job === fullRes) assert.match(info.text.parameters ?? '', /Size: 64x64, .*Inpaint area: Only masked, Masked area padding: 4/);
-      if (!original || !maskBytes) continue;
-      // A1111 overlay: wherever the blurred mask is 0 the original pixels come back byte for byte;
-      // the repainted part does change.
-      const [w, h] = size;
-      const blurred = await blurMask(await decodeMask(maskBytes, { maxPixels: 1e6, width: w, height: h }), blur!);
-      const out = await sharp(png).raw().toBuffer();
-      const orig = await sharp(original).raw().toBuffer();
-      let kept = 0, changed = 0;
-      for (let p = 0; p < w * h; p++) {
-        const same = out[p * 3] === orig[p * 3] && out[p * 3 + 1] === orig[p * 3 + 1] && out[p * 3 + 2] === orig[p * 3 + 2];
-        if (blurred.data[p] === 0) {
-          assert.ok(same, `${name}: pixel ${p % w},${Math.floor(p / w)} outside the mask changed`);
-          kept++;
-        } else if (blurred.data[p] === 255 && !same) changed++;
+      const cases = [
+        { name: 'img2img', job: img2img, size: [64, 64] },
+        { name: 'inpaint tiny-sd15', job: inpaint, size: [64, 64], original: initPng, mask: maskPng, blur: 3 },
+        { name: 'inpaint tiny-sd15-inpaint', job: inpaint9, size: [64, 64], original: initPng, mask: maskPng, blur: 4 },
+        { name: 'inpaint_full_res tiny-sd15-inpaint', job: fullRes, size: [96, 64], original: widePng, mask: smallMaskPng, blur: 2 },
+      ];
+      for (const { name, job, size, original, mask: maskBytes, blur } of cases) {
+        const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to finish');
+        assert.equal(done.status, 'succeeded', `${name}: ${JSON.stringify(done.error)}\n${worker.tail(5)}`);
+        assert.equal((done as typeof done & { model?: string }).model, name.includes('tiny-sd15-inpaint') ? 'tiny-sd15-inpaint' : 'tiny-sd15');
+        const png = Buffer.from(await (await fetch(done.result!.images[0].url)).arrayBuffer());
+        const info = readPng(png);
+        assert.deepEqual([info.width, info.height], size);
+        assert.match(info.text.parameters ?? '', /Denoising strength/);
+        if (job === fullRes) assert.match(info.text.parameters ?? '', /Size: 64x64, .*Inpaint area: Only masked, Masked area padding: 4/);
+        if (!original || !maskBytes) continue;
+        // A1111 overlay: wherever the blurred mask is 0 the original pixels come back byte for byte;
+        // the repainted part does change.
+        const [w, h] = size;
+        const blurred = await blurMask(await decodeMask(maskBytes, { maxPixels: 1e6, width: w, height: h }), blur!);
+        const out = await sharp(png).raw().toBuffer();
+        const orig = await sharp(original).raw().toBuffer();
+        let kept = 0, changed = 0;
+        for (let p = 0; p < w * h; p++) {
+          const same = out[p * 3] === orig[p * 3] && out[p * 3 + 1] === orig[p * 3 + 1] && out[p * 3 + 2] === orig[p * 3 + 2];
+          if (blurred.data[p] === 0) {
+            assert.ok(same, `${name}: pixel ${p % w},${Math.floor(p / w)} outside the mask changed`);
+            kept++;
+          } else if (blurred.data[p] === 255 && !same) changed++;
+        }
+        assert.ok(kept > w * h / 3, `${name}: kept ${kept}`);
+        assert.ok(changed > 0, `${name}: the masked area was repainted`);
       }
-      assert.ok(kept > w * h / 3, `${name}: kept ${kept}`);
-      assert.ok(changed > 0, `${name}: the masked area was repainted`);
-    }
     });
   });
 
