@@ -4,14 +4,14 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config, type Role } from '@sdsvc/config';
 import { createFailFastRedis, quitRedis } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
-import { startHealthServer, type RunningHealthServer, type WorkerReadiness } from '../health-server.ts';
+import { startHealthServer, type RunningHealthServer } from '../health-server.ts';
 import { workerMetricsRoutes } from '../metrics/metrics-route.ts';
 import { resolveRedis } from './embedded-redis.ts';
 import { onShutdownSignal, SHUTDOWN_MARGIN_MS } from './shutdown.ts';
 
 interface Closable { close(): Promise<void> }
-/** The generate worker's own readiness (engine thread alive, default model loaded), when it reports one. */
-interface ReportsReadiness { ready?(): Promise<WorkerReadiness> }
+/** The generate worker's own readiness (its Redis connection answers, engine thread alive, default model loaded). */
+interface ReportsReadiness { ready(): Promise<{ ok: boolean; detail?: string }> }
 
 export interface RunServiceOptions {
   /** Forced role (the worker-only entry); else ROLE from the environment. */
@@ -84,7 +84,8 @@ async function closeAll(parts: Closable[], logger: Logger): Promise<void> {
   await Promise.all(parts.map((part) => part.close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'))));
 }
 
-/** WORKER_HEALTH_PORT: ready = Redis answers and the generate worker says its engine is ready. */
+/** WORKER_HEALTH_PORT: ready = Redis answers (a fail-fast probe: /readyz never waits for a
+ *  reconnect) and the generate worker reports ready (engine alive, default model loaded). */
 async function startWorkerHealth(config: Config, port: number, worker: Closable & ReportsReadiness, logger: Logger): Promise<RunningHealthServer> {
   // Its own fail-fast connection: a probe must answer "not ready", not wait for a reconnect.
   const probe = createFailFastRedis(config.redisUrl!);
@@ -96,9 +97,9 @@ async function startWorkerHealth(config: Config, port: number, worker: Closable 
     ready: async () => {
       const [redis, engine] = await Promise.all([
         probe.ping().then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message })),
-        worker.ready ? worker.ready() : Promise.resolve({ ok: true, detail: { reported: false } }),
+        worker.ready().catch((err: Error) => ({ ok: false, detail: err.message })),
       ]);
-      return { ok: redis.ok && engine.ok, detail: { redis, engine } };
+      return { ok: redis.ok && engine.ok, detail: { redis, worker: engine } };
     },
   });
   return {
