@@ -4,7 +4,7 @@
  * W's dtype and shape), so values are overwritten in place and nothing is re-encoded. The result
  * feeds InferenceSession.create(model, { externalData }).
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loraDelta } from '../delta.ts';
 import type { WeightPatch } from '../match.ts';
@@ -56,12 +56,30 @@ export function applyDeltas(w: Float32Array, p: WeightPatch): void {
   }
 }
 
+/** A whole file in memory; readFile stops at 2 GiB, and SD UNets' external data files are larger. */
+export async function readWhole(file: string): Promise<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const out = new Uint8Array(size);
+    const CHUNK = 1 << 28;
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await fh.read(out, at, Math.min(CHUNK, size - at), at);
+      if (bytesRead === 0) throw new OnnxFormatError(file, `file ended at byte ${at} of ${size} while reading it`);
+      at += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function patchGraph(index: OnnxGraphIndex, patches: readonly WeightPatch[]): Promise<PatchedGraph> {
-  const model = new Uint8Array(await readFile(index.file));
+  const model = await readWhole(index.file);
   const externalData: PatchedGraph['externalData'] = [];
   const external = new Map<string, Uint8Array>();
   for (const loc of index.externalFiles) {
-    const data = new Uint8Array(await readFile(join(dirname(index.file), loc)));
+    const data = await readWhole(join(dirname(index.file), loc));
     external.set(loc, data);
     externalData.push({ path: loc, data });
   }
