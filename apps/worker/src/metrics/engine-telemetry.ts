@@ -22,15 +22,17 @@ export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics, opt
     metrics.residentModels.set({ model }, 1);
   };
 
+  // Arguments are passed through unchanged, whatever the host's signatures become.
   const preload = engine.preload.bind(engine);
-  engine.preload = async (model) => {
+  engine.preload = async (...args: Parameters<EngineHost['preload']>) => {
     const t0 = performance.now();
-    await preload(model);
-    loaded(model, t0);
+    await preload(...args);
+    loaded(args[0], t0);
   };
 
   const generate = engine.generate.bind(engine);
-  engine.generate = (model, request, options = {}) => {
+  engine.generate = (...args: Parameters<EngineHost['generate']>) => {
+    const [model, request, options = {}, ...rest] = args;
     const t0 = performance.now();
     const cold = !resident.has(model);
     let last: number | undefined;
@@ -44,6 +46,6 @@ export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics, opt
       last = now;
       options.onStep?.(step, total);
     };
-    return generate(model, request, { ...options, onStep });
+    return generate(model, request, { ...options, onStep }, ...rest);
   };
 }

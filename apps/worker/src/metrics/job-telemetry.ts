@@ -27,29 +27,32 @@ export function observeEnded(metrics: WorkerMetrics, rec: JobRecord): void {
  * reading the record afterwards is best effort.
  */
 export function instrumentJobStore(store: JobStore, metrics: WorkerMetrics, onError: (err: unknown) => void = () => {}): void {
+  const observe = (id: string, fn: (rec: JobRecord) => void) => {
+    void store.get(id).then((rec) => { if (rec) fn(rec); }).catch(onError);
+  };
+  // Every argument is passed through unchanged, whatever the store's signatures become.
   const markRunning = store.markRunning.bind(store);
-  store.markRunning = async (id, opts) => {
-    const ok = await markRunning(id, opts);
-    if (ok) void store.get(id).then((rec) => { if (rec) observeStarted(metrics, rec, opts.attempt); }).catch(onError);
+  store.markRunning = async (...args: Parameters<JobStore['markRunning']>) => {
+    const ok = await markRunning(...args);
+    if (ok) observe(args[0], (rec) => observeStarted(metrics, rec, args[1].attempt));
     return ok;
   };
-  const ended = (id: string) => void store.get(id).then((rec) => { if (rec) observeEnded(metrics, rec); }).catch(onError);
   const markSucceeded = store.markSucceeded.bind(store);
-  store.markSucceeded = async (id, result, ...fence) => {
-    const ok = await markSucceeded(id, result, ...fence);
-    if (ok) ended(id);
+  store.markSucceeded = async (...args: Parameters<JobStore['markSucceeded']>) => {
+    const ok = await markSucceeded(...args);
+    if (ok) observe(args[0], (rec) => observeEnded(metrics, rec));
     return ok;
   };
   const markFailed = store.markFailed.bind(store);
-  store.markFailed = async (id, error, ...fence) => {
-    const ok = await markFailed(id, error, ...fence);
-    if (ok) ended(id);
+  store.markFailed = async (...args: Parameters<JobStore['markFailed']>) => {
+    const ok = await markFailed(...args);
+    if (ok) observe(args[0], (rec) => observeEnded(metrics, rec));
     return ok;
   };
   const markCanceled = store.markCanceled.bind(store);
-  store.markCanceled = async (id, ...fence) => {
-    const ok = await markCanceled(id, ...fence);
-    if (ok) ended(id);
+  store.markCanceled = async (...args: Parameters<JobStore['markCanceled']>) => {
+    const ok = await markCanceled(...args);
+    if (ok) observe(args[0], (rec) => observeEnded(metrics, rec));
     return ok;
   };
 }
