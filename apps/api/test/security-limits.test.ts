@@ -139,6 +139,29 @@ describe('RATE_LIMIT_PER_MINUTE: submissions per key, counted in Redis', () => {
   });
 });
 
+describe('RATE_LIMIT_PER_MINUTE covers every adapter\'s submit route (config.submission), one counter per key', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ API_KEYS: KEY, RATE_LIMIT_PER_MINUTE: '2', MAX_ACTIVE_JOBS_PER_KEY: '0' }, { appDeps: { rateLimitWindowMs: 60_000 } });
+  });
+  after(async () => { await h.close(); });
+
+  test('submit routes are the ones marked; they share the key\'s budget', async () => {
+    const submitRoutes = h.app.authRoutes().filter((r) => r.method === 'POST' && /^\/(v1\/jobs|v1\/images\/|sdapi\/v1\/(txt|img)2img)/.test(r.url) && !r.url.includes(':'));
+    assert.ok(submitRoutes.some((r) => r.url === '/v1/jobs') && submitRoutes.length >= 3, submitRoutes.map((r) => r.url).join(' '));
+    const statuses: number[] = [];
+    for (const r of submitRoutes) {
+      const res = await h.app.inject({ method: 'POST', url: r.url, headers: { ...bearer(KEY), 'content-type': 'application/json' }, payload: '{}' });
+      statuses.push(res.statusCode);
+      if (statuses.length > 2) {
+        assert.equal(res.statusCode, 429, `${r.url} is counted (${statuses.join(',')})`);
+        assert.ok(Number(res.headers['retry-after']) >= 1, r.url);
+      }
+    }
+    assert.ok(statuses.slice(0, 2).every((s) => s !== 429));
+  });
+});
+
 describe('overload and timeouts', () => {
   test('under pressure → 503 overloaded with Retry-After; /healthz still answers', async () => {
     const h = await startHarness({ API_KEYS: KEY }, { appDeps: { underPressure: { maxHeapUsedBytes: 1, sampleIntervalMs: 5 } } });

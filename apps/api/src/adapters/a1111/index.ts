@@ -99,8 +99,9 @@ export async function a1111Adapter(app: FastifyInstance, opts: A1111AdapterOptio
   }
 
   const route = { config: { auth: 'self' } }; // authenticated by the onRequest hook above
-  app.post('/sdapi/v1/txt2img', route, async (request, reply) => await generate(request, reply, false));
-  app.post('/sdapi/v1/img2img', route, async (request, reply) => await generate(request, reply, true));
+  const submitRoute = { config: { auth: 'self', submission: true } }; // creates jobs: RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts)
+  app.post('/sdapi/v1/txt2img', submitRoute, async (request, reply) => await generate(request, reply, false));
+  app.post('/sdapi/v1/img2img', submitRoute, async (request, reply) => await generate(request, reply, true));
 
   app.get('/sdapi/v1/sd-models', route, async () => (await listCheckpoints(catalog, opts.modelsDir)).map(({ id: _id, ...c }) => c));
   app.get('/sdapi/v1/samplers', route, async () => A1111_SAMPLERS.map((s) => ({

@@ -133,14 +133,14 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
     }
   }
 
-  app.post('/v1/images/generations', { config: { auth: 'self' } }, async (request, reply) => {
+  app.post('/v1/images/generations', { config: { auth: 'self', submission: true } }, async (request, reply) => {
     const req = parse<OpenAIImageGenerationRequest>(OpenAIImageGenerationRequest, withoutNulls(request.body));
     checkBackground(req);
     const { bodies, tier } = toJobBodies(req, { modelMap: opts.modelMap });
     return await run(request, reply, 'image_generation', req, bodies, undefined, tier);
   });
 
-  app.post('/v1/images/edits', { config: { auth: 'self' } }, async (request, reply) => {
+  app.post('/v1/images/edits', { config: { auth: 'self', submission: true } }, async (request, reply) => {
     const upload = await readEditUpload(request, config.maxImageBytes);
     const req = parse<OpenAIImageEditRequest>(OpenAIImageEditRequest, upload.fields);
     checkBackground(req);
