@@ -124,4 +124,21 @@ describe('recovery end to end (short BullMQ lock)', { timeout: 120_000 }, () => 
     // Deliveries run concurrently: compare the set of messages, one per (job, event).
     assert.deepEqual(hooks.map((h) => h.type).sort(), ['job.started', 'job.succeeded'], 'one message per (job, event)');
   });
+
+  test('a job whose worker is lost JOB_ATTEMPTS times ends failed (worker_lost), not running for ever', async () => {
+    const job = await stack.postJob({ ...SLOW_JOB, steps: 3, seed: 13 });
+    // JOB_ATTEMPTS=2 (stack env): two workers die mid-job one after the other; the second one gets
+    // the job back from the first one's stall.
+    for (let round = 1; round <= 2; round++) {
+      const doomed = await startWorker(slowStepsEnv(STEP_MS));
+      await doomed.waitForLog((l) => l.job_id === job.id && l.msg === 'job started', `job started (round ${round})`, 60_000);
+      assert.equal((await doomed.stop('SIGKILL')).signal, 'SIGKILL');
+    }
+    // A healthy worker finds the job lost again: the record (what clients read) must end `failed`.
+    const judge = await startWorker();
+    const done = await stack.waitForJob(job.id, (j) => TERMINAL.includes(j.status), 'to end', 60_000);
+    assert.equal(done.status, 'failed', `${JSON.stringify(done)}\n${judge.tail(10)}`);
+    assert.equal(done.error?.code, 'worker_lost');
+    assert.deepEqual(logsOf(job.id, 'job succeeded'), [], 'never completed');
+  });
 });
