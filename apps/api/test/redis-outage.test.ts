@@ -105,6 +105,22 @@ test('Redis down: POST, GET and cancel answer 503 with Retry-After at once; SSE 
   assert.equal(canceled.json.status, 'canceled');
 });
 
+test('Redis frozen (SIGSTOP: connected, silent): a read answers 503 store_unavailable after the command timeout, then recovers', async () => {
+  const created = await call('POST', '/v1/jobs', { prompt: 'before the freeze' });
+  assert.equal(created.status, 202);
+  redis!.process.kill('SIGSTOP');
+  try {
+    assertUnavailable(await call('GET', `/v1/jobs/${created.json.id}`), 'store_unavailable');
+  } finally {
+    redis!.process.kill('SIGCONT');
+  }
+  const back = await waitFor(async () => {
+    const r = await call('GET', `/v1/jobs/${created.json.id}`);
+    return r.status === 200 ? r : undefined;
+  }, { timeoutMs: 15_000, intervalMs: 100, what: 'GET to succeed again' });
+  assert.equal(back.json.id, created.json.id);
+});
+
 test('close: open SSE streams get a last event and Prefer: wait requests answer with the job as it stands', async () => {
   const created = await call('POST', '/v1/jobs', { prompt: 'open at shutdown' });
   const id = created.json.id as string;
