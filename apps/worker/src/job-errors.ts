@@ -3,7 +3,7 @@
 import { scrubInternals } from '@sdsvc/logging';
 import { isStorageError } from '@sdsvc/storage';
 
-export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error'
+export type JobErrorCode = 'image_invalid' | 'model_error' | 'prompt_too_long' | 'storage_unavailable' | 'internal_error' | 'content_blocked'
   | 'worker_lost' | 'timeout';
 
 export class JobFailure extends Error {

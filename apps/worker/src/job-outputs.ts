@@ -6,7 +6,8 @@ import {
   applyOverlay, CONTENT_TYPES, embedWatermark, encodeImage, formatParameters, pasteRegion, type CropRegion, type GenerationParameters,
 } from '@sdsvc/images';
 import { outputKey, type ObjectStore } from '@sdsvc/storage';
-import { storageFailure } from './job-errors.ts';
+import type { ImageSafety } from './image-safety.ts';
+import { JobFailure, storageFailure } from './job-errors.ts';
 import { DEFAULT_MASK_BLUR } from './job-inputs.ts';
 
 const EXTENSIONS = { png: 'png', webp: 'webp', jpeg: 'jpg' } as const;
@@ -25,6 +26,8 @@ export interface OutputContext {
   fullRes?: { original: RgbImage; region: CropRegion; mask?: MaskImage; padding: number };
   /** WATERMARK: the payload bits embedded in every image large enough to carry them. */
   watermark?: readonly number[];
+  /** SAFETY_MODE with its checkers; absent = no check. */
+  safety?: ImageSafety;
 }
 
 export async function storeOutputs(result: GenerateResult, ctx: OutputContext, store: ObjectStore): Promise<StoredResultImage[]> {
@@ -33,7 +36,14 @@ export async function storeOutputs(result: GenerateResult, ctx: OutputContext, s
   for (const [index, generated] of result.images.entries()) {
     const image = ctx.fullRes ? await pasteRegion(ctx.fullRes.original, generated, ctx.fullRes.region, ctx.fullRes.mask)
       : ctx.overlay ? applyOverlay(generated, ctx.overlay.original, ctx.overlay.mask) : generated;
-    const marked = ctx.watermark ? watermarked(image, ctx.watermark) : image;
+    // The checker sees the image as it would be stored; `safety: false` (an exempt key) skips it.
+    const review = ctx.safety ? await ctx.safety.review(ctx.model, image, { skip: ctx.params.safety === false }) : null;
+    if (review?.action === 'block') {
+      stored.push({ key: null, width: image.width, height: image.height, seed: generated.seed, content_type: CONTENT_TYPES[format], bytes: 0, nsfw: true, blocked: true });
+      continue;
+    }
+    const shown = review?.action === 'replace' ? { ...image, data: review.image.data } : image;
+    const marked = ctx.watermark ? watermarked(shown, ctx.watermark) : shown;
     const parameters = formatParameters(parametersOf(ctx, generated.seed));
     const body = await encodeImage(marked, { format, quality: ctx.params.output_quality, parameters, provenance: { creatorTool: 'sdsvc', model: ctx.model } });
     const key = outputKey(store, ctx.jobId, index, EXTENSIONS[format]);
@@ -44,14 +54,17 @@ export async function storeOutputs(result: GenerateResult, ctx: OutputContext, s
     }
     stored.push({
       key, width: image.width, height: image.height, seed: generated.seed,
-      content_type: CONTENT_TYPES[format], bytes: body.length,
+      content_type: CONTENT_TYPES[format], bytes: body.length, ...(review?.nsfw ? { nsfw: true } : {}),
     });
+  }
+  if (stored.length > 0 && stored.every((s) => s.blocked)) {
+    throw new JobFailure('content_blocked', 'every image was blocked by the image safety checker', { retryable: false });
   }
   return stored;
 }
 
 /** The image with the invisible watermark; an image too small for the payload stays unmarked. */
-function watermarked<T extends RgbImage>(image: T, bits: readonly number[]): T {
+export function watermarked<T extends RgbImage>(image: T, bits: readonly number[]): T {
   try {
     return embedWatermark(image, bits);
   } catch (err) {

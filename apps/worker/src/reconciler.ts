@@ -86,7 +86,8 @@ async function deleteExpired(deps: ReconcilerDeps, id: string): Promise<void> {
   if (rec && !isTerminal(rec.status)) await deps.queue.remove(id).catch(() => false);
   const keys = new Set(await deps.objects.list(jobFolder(deps.objects, id)));
   // Known keys too, in case the store lists nothing for a key outside the folder convention.
-  for (const img of rec?.result?.images ?? []) keys.add(img.key);
+  for (const img of rec?.result?.images ?? []) if (img.key !== null) keys.add(img.key);
+  if (rec?.result?.animation) keys.add(rec.result.animation.key);
   for (const ref of Object.values(rec?.params.inputs ?? {})) if (ref?.key) keys.add(ref.key);
   for (const key of keys) await deps.objects.delete(key);
   await deps.store.deleteJob(id);

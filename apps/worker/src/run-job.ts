@@ -12,7 +12,7 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { GenerateJobData, JobRecord, JobStore } from '@sdsvc/jobs';
 import type { EngineHost, GenerateResult } from '@sdsvc/engine';
 import type { ObjectStore } from '@sdsvc/storage';
-import type { StoredResultImage, WebhookEventType } from '@sdsvc/contracts';
+import type { WebhookEventType } from '@sdsvc/contracts';
 import type { DecodeLimits } from '@sdsvc/images';
 import { withJobId, type Logger } from '@sdsvc/logging';
 import { CancelRequested, type CancelWatcher } from './cancel-watcher.ts';
@@ -22,6 +22,9 @@ import type { LoraUrlCache } from '@sdsvc/lora';
 import { loadJobInputs, type PreparedInputs } from './job-inputs.ts';
 import { isAbortError, isEngineDeath, JobFailure, modelFailure, toJobFailure } from './job-errors.ts';
 import { storeOutputs } from './job-outputs.ts';
+import type { ImageSafety } from './image-safety.ts';
+import { renderJobAnimation, storeJobAnimation, type RenderedAnimation } from './run-animation.ts';
+import type { JobResult } from '@sdsvc/jobs';
 
 export interface RunJobDeps {
   store: JobStore;
@@ -41,6 +44,10 @@ export interface RunJobDeps {
   timeoutMs?: number;
   /** Upload retries after generation (storage outage): attempts in all and first delay (doubled). */
   uploadRetry?: { attempts: number; delayMs: number };
+  /** SAFETY_MODE with its checkers (absent: no image safety check). */
+  safety?: ImageSafety;
+  /** WATERMARK: payload bits embedded in every generated image. */
+  watermark?: readonly number[];
   /** TEST ONLY (SDSVC_TEST_EXIT_AFTER): called right after a transition applied, before notify. */
   afterTransition?(event: WebhookEventType): void;
 }
@@ -125,10 +132,11 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
     else if (own.cancelRequested) stop(new CancelRequested(id));
     abort.signal.throwIfAborted();
 
-    const images = await uploadWithRetry(() => storeResult(record, id, result.result, result.inputs, deps.objects), deps, abort.signal, log);
+    const stored: JobResult = await uploadWithRetry(() => storeResult(record, id, result, deps), deps, abort.signal, log);
     abort.signal.throwIfAborted();
-    if (await applied(await store.markSucceeded(id, { images }, attemptId), 'job.succeeded')) {
-      log.info({ images: images.length, bytes: images.reduce((n, i) => n + i.bytes, 0) }, 'job succeeded');
+    if (await applied(await store.markSucceeded(id, stored, attemptId), 'job.succeeded')) {
+      const { images } = stored;
+      log.info({ images: images.length, bytes: images.reduce((n, i) => n + i.bytes, 0) + (stored.animation?.bytes ?? 0) }, 'job succeeded');
     } else {
       log.warn({ status: (await store.get(id))?.status }, 'result not recorded: the job was canceled, finished or taken over meanwhile');
     }
@@ -183,24 +191,37 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
 }
 
 /** Inputs, then the engine; progress is written in step order and tells us about cancels. */
+type Generated =
+  | { kind: 'images'; result: GenerateResult; inputs: PreparedInputs }
+  | { kind: 'animation'; rendered: RenderedAnimation; hasInit: boolean };
+
 async function generate(record: JobRecord, id: string, attemptId: string, deps: RunJobDeps, abort: AbortController, stop: (e: Error) => void):
-  Promise<{ result: GenerateResult; inputs: PreparedInputs }> {
+  Promise<Generated> {
   const inputs = await loadJobInputs(record.type, record.params, deps.objects, deps.imageLimits);
-  const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
   let progress: Promise<void> = Promise.resolve();
-  const onStep = (step: number, total: number) => {
+  const onStep = (step: number, total: number, frame?: { index: number; count: number }) => {
     progress = progress.then(async () => {
-      const ack = await deps.store.setProgress(id, step, total, attemptId);
+      const ack = await deps.store.setProgress(id, step, total, attemptId, frame);
       // The flag is read at every step: a lost cancel message still stops the job.
       if (ack.cancelRequested) stop(new CancelRequested(id));
       else if (!ack.current) stop(new AttemptSuperseded());
     }).catch((err: unknown) => deps.logger.warn({ err, job_id: id }, 'progress update failed'));
   };
   try {
+    if (record.type === 'animation') {
+      const rendered = await renderJobAnimation(record.model, record.params, inputs.init, {
+        engine: deps.engine, log: deps.logger, signal: abort.signal,
+        onProgress: (index, count, step, total) => onStep(step, total, { index, count }),
+      });
+      await progress;
+      abort.signal.throwIfAborted();
+      return { kind: 'animation', rendered, hasInit: inputs.init !== undefined };
+    }
+    const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
     const result = await deps.engine.generate(record.model, request, { onStep, signal: abort.signal });
     await progress;
     abort.signal.throwIfAborted();
-    return { result, inputs };
+    return { kind: 'images', result, inputs };
   } catch (err) {
     await progress;
     if (isAbortError(err) || abort.signal.aborted) throw err;
@@ -210,12 +231,17 @@ async function generate(record: JobRecord, id: string, attemptId: string, deps: 
   }
 }
 
-function storeResult(record: JobRecord, id: string, result: GenerateResult, inputs: PreparedInputs, objects: ObjectStore): Promise<StoredResultImage[]> {
+async function storeResult(record: JobRecord, id: string, generated: Generated, deps: RunJobDeps): Promise<JobResult> {
+  const output = { safety: deps.safety, watermark: deps.watermark };
+  if (generated.kind === 'animation') {
+    return await storeJobAnimation(id, record.model, record.params, generated.rendered, generated.hasInit, deps.objects, output);
+  }
+  const { result, inputs } = generated;
   const overlayOn = record.type === 'inpaint' && record.params.overlay !== false;
   const full = inputs.fullRes;
   const fullRes = full && { original: full.original, region: full.region, mask: overlayOn ? full.mask : undefined, padding: full.padding };
   const overlay = overlayOn && !full && inputs.init && inputs.mask ? { original: inputs.init, mask: inputs.mask } : undefined;
-  return storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay, fullRes }, objects);
+  return { images: await storeOutputs(result, { jobId: id, model: record.model, params: record.params, overlay, fullRes, ...output }, deps.objects) };
 }
 
 /** A storage outage after generation retries the upload (bounded, with backoff), not the generation. */

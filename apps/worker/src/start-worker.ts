@@ -11,6 +11,8 @@ import { createGenerateWorker } from './generate-worker.ts';
 import { lostError } from './job-errors.ts';
 import { startReconciler, type ReconcileReport } from './reconciler.ts';
 import { runGenerateJob, ShutdownRequested } from './run-job.ts';
+import { ImageSafety } from './image-safety.ts';
+import { parseWatermarkPayload } from '@sdsvc/images';
 import { loraUrlCacheFor } from '@sdsvc/submission';
 import { createWebhookNotifier, type JobNotifier } from './webhook-notifier.ts';
 import { attachWorkerMetrics } from './metrics/worker-telemetry.ts';
@@ -103,6 +105,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   owned.unshift(() => queue.close());
 
   const afterTransition = testExitAfter(logger);
+  // Content safety and provenance of what this worker stores (SAFETY_MODE, WATERMARK).
+  const safety = new ImageSafety({
+    modelsDir: config.modelsDir, checkerModel: config.safetyCheckerModel, mode: config.safetyMode,
+    executionProviders: config.executionProviders, log: (message) => logger.info({ component: 'safety' }, message),
+  });
+  owned.unshift(() => safety.close());
+  const watermark = config.watermark ? parseWatermarkPayload(config.watermarkPayload).bits : undefined;
   const worker = createGenerateWorker({
     connection,
     prefix: bullmqPrefix(config.queuePrefix),
@@ -118,6 +127,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       loraDir: config.loraDir,
       ...(config.allowLoraUrls ? { loraUrls } : {}),
       timeoutMs: config.jobTimeoutMs,
+      safety,
+      ...(watermark ? { watermark } : {}),
       afterTransition,
     }),
   });

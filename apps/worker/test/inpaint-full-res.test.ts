@@ -80,7 +80,7 @@ test('the engine gets the padded, squared crop at width × height; the output is
     fullRes: { original: full.original, region, mask: full.mask, padding: full.padding },
   }, store);
   assert.deepEqual([img.width, img.height], [W, H], 'the original size comes back');
-  const out = await stored(img.key);
+  const out = await stored(img.key!);
   let kept = 0;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
@@ -106,7 +106,7 @@ test('overlay off: the whole region is replaced, nothing outside it', async () =
   const inputs = await loadJobInputs('inpaint', p, store, limits);
   const { region, original: orig } = inputs.fullRes!;
   const [img] = await storeOutputs(generated(200), { jobId: 'job-2', model: 'm', params: p, fullRes: { original: orig, region, padding: 8 } }, store);
-  const out = await stored(img.key);
+  const out = await stored(img.key!);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const i = (y * W + x) * 3;

@@ -54,12 +54,12 @@ test('an animated WebP with every frame, the fps asked for, and frame 0 equal to
   assert.deepEqual(order, [...order].sort((x, y) => x - y));
   // keep_frames: PNGs with the iter seeds, and frame 0 is exactly what txt2img gives for seed 40.
   assert.deepEqual(out.images.map((i) => i.seed), [40, 41, 42]);
-  const png0 = await objects.get(out.images[0]!.key);
+  const png0 = await objects.get(out.images[0]!.key!);
   assert.match(readPngText(png0).parameters ?? '', /Seed: 40/);
   const direct = await engine.generate('tiny-sd15', { mode: 'txt2img', prompt: 'a forest', negativePrompt: '', promptSyntax: 'a1111', width: 64, height: 64, steps: 2, guidanceScale: 7.5, seed: 40, numImages: 1 });
   assert.deepEqual(new Uint8Array(await sharp(png0).raw().toBuffer()), direct.images[0]!.data);
   // Later frames are img2img of the previous one: they differ from a txt2img of their own seed.
-  const png1 = new Uint8Array(await sharp(await objects.get(out.images[1]!.key)).raw().toBuffer());
+  const png1 = new Uint8Array(await sharp(await objects.get(out.images[1]!.key!)).raw().toBuffer());
   const t2i1 = await engine.generate('tiny-sd15', { mode: 'txt2img', prompt: 'a forest', negativePrompt: '', promptSyntax: 'a1111', width: 64, height: 64, steps: 2, guidanceScale: 7.5, seed: 41, numImages: 1 });
   assert.notDeepEqual(png1, t2i1.images[0]!.data);
 });

@@ -1,5 +1,5 @@
 export { loadConfig, ConfigError } from './load-config.ts';
-export type { Config, ConfigProblem, LoadConfigOptions, Role, LogLevel, ExecutionProvider } from './load-config.ts';
+export type { Config, ConfigProblem, LoadConfigOptions, Role, LogLevel, ExecutionProvider, SafetyMode } from './load-config.ts';
 export {
   VARIABLES, VARIABLE_NAMES, ROLES, LOG_LEVELS, EXECUTION_PROVIDERS, DEFAULT_WEBHOOK_RETRY_SCHEDULE,
 } from './variables.ts';

@@ -74,6 +74,11 @@ const basicCredentials = z.string().transform((raw, ctx) => {
   return out;
 });
 
+const watermarkPayload = nonEmpty.refine(
+  (v) => /^(0x[0-9a-f]{1,8}|\d{1,10})$/i.test(v) ? Number(v) <= 0xffffffff : Buffer.byteLength(v, 'utf8') <= 32,
+  'a 32-bit number (decimal or 0x hex) or a text of at most 32 bytes',
+);
+
 interface VariableSpec extends VariableDoc { schema: z.ZodType<unknown, string> }
 
 const SPECS: VariableSpec[] = [
@@ -141,7 +146,7 @@ const SPECS: VariableSpec[] = [
   { name: 'A1111_API_AUTH', default: undefined, description: 'HTTP Basic credentials accepted on /sdapi/v1/* (user:pass,…, as A1111\'s --api-auth); API_KEYS bearer keys work there too. Unset (and no API_KEYS): the A1111 API is open.', schema: basicCredentials },
   { name: 'MAX_ANIMATION_FRAMES', default: '120', description: 'Most frames an animation job may ask for (each frame is one img2img run).', schema: intVar(2, 1000) },
   { name: 'WATERMARK', default: 'false', description: 'Embed an invisible DWT-DCT watermark (WATERMARK_PAYLOAD) in every generated image; `npm run generate -- --detect-watermark FILE` reads it.', schema: booleanVar },
-  { name: 'WATERMARK_PAYLOAD', default: 'sdsvc', description: 'Watermark payload: a 32-bit number (decimal or 0x hex) or a text of at most 32 bytes.', schema: nonEmpty },
+  { name: 'WATERMARK_PAYLOAD', default: 'sdsvc', description: 'Watermark payload: a 32-bit number (decimal or 0x hex) or a text of at most 32 bytes.', schema: watermarkPayload },
 ];
 
 export const VARIABLES: readonly VariableDoc[] = SPECS.map(({ name, default: d, description }) => ({ name, default: d, description }));

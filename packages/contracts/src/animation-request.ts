@@ -99,5 +99,6 @@ export const AnimationResult = z.object({
   width: z.int(),
   height: z.int(),
   bytes: z.int(),
+  nsfw: z.boolean().optional().describe('The image safety checker flagged a frame (SAFETY_MODE flag or blur)'),
 });
 export type AnimationResult = z.infer<typeof AnimationResult>;

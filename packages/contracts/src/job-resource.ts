@@ -65,13 +65,15 @@ export const JobParams = z.object({
 export type JobParams = z.infer<typeof JobParams>;
 
 export const ResultImage = z.object({
-  url: z.string().describe('Presigned (S3) or signed (file store) URL, made when the resource is read'),
-  key: z.string(),
+  url: z.string().nullable().describe('Presigned (S3) or signed (file store) URL, made when the resource is read; null for a blocked image'),
+  key: z.string().nullable().describe('Object-store key; null for a blocked image (nothing stored)'),
   width: z.int(),
   height: z.int(),
   seed: Seed,
   content_type: z.string(),
   bytes: z.int(),
+  nsfw: z.boolean().optional().describe('The image safety checker flagged it (SAFETY_MODE flag or blur)'),
+  blocked: z.boolean().optional().describe('Flagged and not stored (SAFETY_MODE block)'),
 });
 export type ResultImage = z.infer<typeof ResultImage>;
 /** Result image as stored on the record: everything but the URL. */

@@ -41,6 +41,7 @@ export const PROBLEM_CODES = {
   prompt_lora_tag_invalid: 400,
   prompt_too_long: 400,
   prompt_blocked: 400,
+  content_blocked: 400,
   invalid_schedule: 400,
   format_unavailable: 400,
   // 401, 403, 404, 409
@@ -53,6 +54,7 @@ export const PROBLEM_CODES = {
   not_found: 404,
   job_finished: 409,
   idempotency_conflict: 409,
+  idempotency_in_progress: 409,
   // 413, 415
   payload_too_large: 413,
   image_too_large: 413,

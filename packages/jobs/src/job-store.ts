@@ -3,7 +3,7 @@
 // jobs, the deletion schedule and the webhook outbox, so a crash can never split them.
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, WebhookAttempt } from '@sdsvc/contracts';
-import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, outboxKey } from './keys.ts';
+import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, toHash, type JobRecord, type JobResult, type NewJobRecord } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 
@@ -49,6 +49,8 @@ export class JobStore {
   readonly #handlers = new Map<string, Set<(msg: string) => void>>();
   readonly #subscribing = new Map<string, Promise<unknown>>();
   readonly #resubscribed = new Set<() => void>();
+  /** The create script ran on this connection since it last (re)connected (createAndEnqueue). */
+  #scriptsLoaded = false;
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
     this.#redis = redis;
@@ -56,6 +58,7 @@ export class JobStore {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#maxAttempts = opts.maxWebhookAttempts ?? 50;
+    redis.on('ready', () => { this.#scriptsLoaded = false; });
   }
 
   /** RESULT_TTL in seconds. */
@@ -63,18 +66,60 @@ export class JobStore {
     return this.#ttl;
   }
 
-  async create(rec: NewJobRecord): Promise<void> {
-    const fields = Object.entries(toHash(rec, now())).flat();
-    const ok = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), ...fields);
-    if (ok !== 1) throw new Error(`job ${rec.id} already exists`);
+  /**
+   * Records a new job (status queued) in one script call and returns the record as written, with
+   * its queue position, so the caller does not read back what it just wrote.
+   */
+  async create(rec: NewJobRecord): Promise<JobRecord> {
+    const hash = toHash(rec, now());
+    const position = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), ...Object.entries(hash).flat());
+    if (position === -1) throw new Error(`job ${rec.id} already exists`);
+    return { ...fromHash({ ...hash, seq: '1' }), queue_position: Number(position) };
   }
 
+  /**
+   * Creates the record and queues it with `enqueue` in one round trip: the create script is sent
+   * and `enqueue` is called without waiting for its reply. Only for an `enqueue` that writes on
+   * this store's connection (`connection`), so Redis runs the two in order. The first call on each
+   * connection (and after every reconnect: maybe a restarted Redis without our scripts) waits for
+   * the create first, so an EVALSHA → NOSCRIPT → EVAL retry can never land after the queue entry.
+   * Throws when the create failed (a queue entry without a record is dropped by the worker); an
+   * `enqueue` failure comes back as `enqueueError` with the record written.
+   */
+  async createAndEnqueue(rec: NewJobRecord, enqueue: () => Promise<void>): Promise<{ record: JobRecord; enqueueError?: unknown }> {
+    if (!this.#scriptsLoaded) {
+      const record = await this.create(rec);
+      this.#scriptsLoaded = true;
+      try { await enqueue(); } catch (err) { return { record, enqueueError: err }; }
+      return { record };
+    }
+    const created = this.create(rec);
+    const queued = enqueue();
+    const [c, q] = await Promise.allSettled([created, queued]);
+    if (c.status === 'rejected') throw c.reason;
+    return q.status === 'rejected' ? { record: c.value, enqueueError: q.reason } : { record: c.value };
+  }
+
+  /** The command connection (what createAndEnqueue's `enqueue` must write on to be pipelined). */
+  get connection(): Redis {
+    return this.#redis;
+  }
+
+  /** The record with its queue position (`queue_position`, null unless queued): one round trip. */
   async get(id: string): Promise<JobRecord | null> {
     const k = jobKeys(this.prefix, id);
-    const [[, hash], [, attempts]] = (await this.#redis.multi().hgetall(k.record).lrange(k.webhookAttempts, 0, -1).exec()) as
-      [[unknown, Record<string, string>], [unknown, string[]]];
+    const [[, hash], [, attempts], [, rank]] = (await this.#redis.multi().hgetall(k.record).lrange(k.webhookAttempts, 0, -1)
+      .zrank(queuedJobsKey(this.prefix), id).exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, number | null]];
     if (!hash || !hash.status) return null;
-    return fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt));
+    const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt));
+    rec.queue_position = rec.status === 'queued' && rank !== null && rank !== undefined ? Number(rank) : null;
+    return rec;
+  }
+
+  /** Jobs queued ahead of this one (0 = next), in the order workers take them; null unless queued. O(log n). */
+  async queuePosition(id: string): Promise<number | null> {
+    const rank = await this.#redis.zrank(queuedJobsKey(this.prefix), id);
+    return rank === null ? null : Number(rank);
   }
 
   /**
@@ -91,8 +136,10 @@ export class JobStore {
 
   /** Progress of the current attempt; tells the worker whether it still owns the job and whether a
    *  cancel was requested (so a lost cancel message still stops the job at the next step). */
-  async setProgress(id: string, step: number, total: number, attemptId = ''): Promise<ProgressAck> {
-    const r = await this.#transition(id, ['running'], 'progress', { attemptId }, { progress_step: String(step), progress_total: String(total) });
+  async setProgress(id: string, step: number, total: number, attemptId = '', frame?: { index: number; count: number }): Promise<ProgressAck> {
+    const fields: Record<string, string> = { progress_step: String(step), progress_total: String(total) };
+    if (frame) Object.assign(fields, { progress_frame: String(frame.index), progress_frames: String(frame.count) });
+    const r = await this.#transition(id, ['running'], 'progress', { attemptId }, fields);
     return { current: r.applied === 1, cancelRequested: r.cancelRequested };
   }
 
@@ -127,8 +174,10 @@ export class JobStore {
    * status after the call ('queued', 'canceled', or why it was refused: another status, 'superseded'
    * or '' when the record is gone).
    */
-  async requeue(id: string, attemptId = ''): Promise<string> {
-    const r = await this.#transition(id, ['running'], 'queued', { attemptId, cancelWins: true }, { status: 'queued', progress_step: '0' });
+  async requeue(id: string, attemptId = '', opts: { readyAtMs?: number } = {}): Promise<string> {
+    // readyAtMs: when a retry's backoff ends (its queue position counts from then).
+    const r = await this.#transition(id, ['running'], 'queued', { attemptId, cancelWins: true },
+      { status: 'queued', progress_step: '0', queue_ready_ms: opts.readyAtMs ? String(opts.readyAtMs) : '' });
     return r.status;
   }
 
@@ -148,7 +197,7 @@ export class JobStore {
    *  requested cancel wins. Returns the status after the call, or null when it was not changed. */
   async recoverQueued(id: string, recoveries: number): Promise<string | null> {
     const r = await this.#transition(id, ['queued', 'running'], 'queued', { cancelWins: true }, {
-      status: 'queued', progress_step: '0', recoveries: String(recoveries),
+      status: 'queued', progress_step: '0', recoveries: String(recoveries), queue_ready_ms: '',
     });
     return r.applied === 0 ? null : r.status;
   }
@@ -181,7 +230,7 @@ export class JobStore {
   async deleteJob(id: string): Promise<void> {
     const k = jobKeys(this.prefix, id);
     await this.#redis.multi().del(k.record, k.webhookAttempts)
-      .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id).exec();
+      .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id).zrem(queuedJobsKey(this.prefix), id).exec();
   }
 
   /** Drops an id from the unfinished index (its record is gone or finished). */
@@ -223,7 +272,7 @@ export class JobStore {
 
   #keys(id: string): string[] {
     const k = jobKeys(this.prefix, id);
-    return [k.record, k.events, activeJobsKey(this.prefix), expiringJobsKey(this.prefix), outboxKey(this.prefix)];
+    return [k.record, k.events, activeJobsKey(this.prefix), expiringJobsKey(this.prefix), outboxKey(this.prefix), queuedJobsKey(this.prefix)];
   }
 
   /** ttl (record EXPIRE, s), expire_at (deletion due, ms), now (ms). */

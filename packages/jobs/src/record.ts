@@ -1,8 +1,12 @@
 // The job record as stored in a Redis hash: flat string fields, JSON for the nested parts.
-import type { JobError, JobParams, JobStatus, JobType, StoredResultImage, WebhookAttempt, WebhookEventType } from '@sdsvc/contracts';
+import type { AnimationResult, JobError, JobParams, JobStatus, JobType, StoredResultImage, WebhookAttempt, WebhookEventType } from '@sdsvc/contracts';
 
 export interface StoredWebhook { url: string; events: WebhookEventType[] }
-export interface JobResult { images: StoredResultImage[] }
+export interface JobResult {
+  images: StoredResultImage[];
+  /** Animation jobs: the animation file (URL made at read time). */
+  animation?: Omit<AnimationResult, 'url'>;
+}
 
 export interface NewJobRecord {
   id: string;
@@ -28,7 +32,8 @@ export interface JobRecord {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  progress: { step: number; total: number };
+  /** Animation jobs also report the frame (0-based) and the number of frames. */
+  progress: { step: number; total: number; frame?: number; frames?: number };
   result: JobResult | null;
   error: JobError | null;
   attempts: number;
@@ -38,6 +43,8 @@ export interface JobRecord {
   /** Sequence number of the last event published for this job. */
   seq: number;
   webhook_attempts: WebhookAttempt[];
+  /** Jobs ahead of this one while queued (JobStore.get/create fill it in); null otherwise. */
+  queue_position?: number | null;
 }
 
 export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
@@ -78,7 +85,10 @@ export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAtte
     created_at: h.created_at,
     started_at: orNull(h.started_at),
     finished_at: orNull(h.finished_at),
-    progress: { step: Number(h.progress_step ?? 0), total: Number(h.progress_total ?? 0) },
+    progress: {
+      step: Number(h.progress_step ?? 0), total: Number(h.progress_total ?? 0),
+      ...(h.progress_frames ? { frame: Number(h.progress_frame ?? 0), frames: Number(h.progress_frames) } : {}),
+    },
     result: json(h.result),
     error: json(h.error),
     attempts: Number(h.attempts ?? 0),

@@ -9,8 +9,12 @@ export interface BuildResourceOptions {
 }
 
 export async function buildJobResource(rec: JobRecord, opts: BuildResourceOptions): Promise<JobResource> {
+  const urlOf = async (key: string | null) => (key === null ? null : await opts.urlFor(key));
   const result = rec.result
-    ? { images: await Promise.all(rec.result.images.map(async (img) => ({ url: await opts.urlFor(img.key), ...img }))) }
+    ? {
+      images: await Promise.all(rec.result.images.map(async (img) => ({ url: await urlOf(img.key), ...img }))),
+      ...(rec.result.animation ? { animation: { url: await opts.urlFor(rec.result.animation.key), ...rec.result.animation } } : {}),
+    }
     : null;
   return {
     id: rec.id,

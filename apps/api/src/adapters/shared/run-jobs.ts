@@ -76,14 +76,17 @@ export function jobFailure(rec: JobRecord): HttpProblem {
   const message = `job ${rec.id} failed: ${rec.error?.message ?? 'unknown error'}`;
   if (rec.error?.code === 'prompt_too_long') return new HttpProblem(400, 'prompt_too_long', message);
   if (rec.error?.code === 'image_invalid') return new HttpProblem(400, 'image_invalid', message);
+  if (rec.error?.code === 'content_blocked') return new HttpProblem(400, 'content_blocked', message);
   return new HttpProblem(500, 'generation_failed', message);
 }
 
-/** The stored bytes of every result image of `records`, in order. */
+/** The stored bytes of every result image of `records`, in order; images the safety checker blocked
+ *  (nothing stored) are left out, as the OpenAI and A1111 APIs have no way to say "blocked". */
 export async function resultImages(jobs: JobService, records: readonly JobRecord[]): Promise<Array<{ rec: JobRecord; index: number; bytes: Buffer; key: string; seed: number; width: number; height: number }>> {
   const out = [];
   for (const rec of records) {
     for (const [index, img] of (rec.result?.images ?? []).entries()) {
+      if (img.key === null) continue;
       out.push({ rec, index, key: img.key, seed: img.seed, width: img.width, height: img.height, bytes: await jobs.deps.objectStore.get(img.key) });
     }
   }
