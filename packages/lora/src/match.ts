@@ -30,10 +30,24 @@ export type GraphIndexes = Partial<Record<LoraComponent, OnnxGraphIndex>>;
 
 const dims = (d: number[]) => `[${d.join(', ')}]`;
 
+/**
+ * The graph's module path for a target: exact, else the one module whose path ends with it at a
+ * component boundary (exports of a wrapped pipeline prefix every node name, e.g. `/m/text_model/…`).
+ */
+function findModule(index: OnnxGraphIndex, t: LoraTarget): string | undefined {
+  const exact = t.kohya ? index.kohya.get(t.module) : (index.modules.has(t.module) ? t.module : undefined);
+  if (exact !== undefined) return exact;
+  const keys = t.kohya ? [...index.kohya.keys()] : [...index.modules.keys()];
+  const tail = (t.kohya ? '_' : '.') + t.module;
+  const hits = keys.filter((k) => k.endsWith(tail));
+  if (hits.length !== 1) return undefined;
+  return t.kohya ? index.kohya.get(hits[0]!) : hits[0];
+}
+
 function locate(t: LoraTarget, index: OnnxGraphIndex | undefined, lora: string): { node: WeightNode; init: InitializerInfo; layout: 'in_out' | 'out_in'; out: number; inFlat: number } {
   const fail = (why: string): never => { throw new LoraIncompatibleError(t.label, why, lora); };
   if (!index) return fail(`targets the ${t.component}, which this model does not have`);
-  const module = t.kohya ? index.kohya.get(t.module) : t.module;
+  const module = findModule(index, t);
   const node = module === undefined ? undefined : index.modules.get(module);
   if (!node) return fail(`has no Linear or Conv weight in ${t.component}/model.onnx (no node /${(module ?? t.module).replaceAll('.', '/')}/MatMul)`);
   const init = node.weight === null ? undefined : index.initializers.get(node.weight);

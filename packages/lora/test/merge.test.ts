@@ -84,6 +84,8 @@ test('a LoRA that does not fit names the first module: missing node, shape misma
     (e: unknown) => e instanceof LoraIncompatibleError && /is \[out 64, in 64\] in the LoRA but the graph's weight .* is \[32, 64\]/.test(e.message));
   await assert.rejects(fits(pair('lora_te2_text_model_encoder_layers_0_self_attn_q_proj', 32, 32)),
     (e: unknown) => e instanceof LoraIncompatibleError && /targets the text_encoder_2, which this model does not have/.test(e.message));
+  // A path that is only the tail of many modules matches none of them.
+  await assert.rejects(fits(pair('lora_unet_attn1_to_q', 32, 32)), (e: unknown) => e instanceof LoraIncompatibleError && /no Linear or Conv weight/.test(e.message));
   await fits(pair('lora_unet_mid_block_attentions_0_transformer_blocks_0_attn2_to_k', 64, 32));
 });
 

@@ -64,9 +64,6 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
         if (!deps.loras) throw new UnknownLoraError(label, 'this server has no LoRA folder');
         lora = await deps.loras.describe(label);
       }
-      // The engine merges text-encoder LoRAs into SD 1.x/2.x only (SDXL: UNet targets).
-      const te = model.kind === 'sdxl' ? lora.adapter.targets.find((t) => t.component !== 'unet') : undefined;
-      if (te) throw new LoraIncompatibleError(te.label, 'is a text-encoder target: text-encoder LoRAs on SDXL models are not supported yet', label);
       await checkLorasFit(model.dir, [{ name: label, adapter: lora.adapter, scale: w.scale }]);
       applied.push({ name: label, ...(w.url ? { url: w.url } : {}), sha256: lora.sha256, scale: w.scale });
     } catch (err) {

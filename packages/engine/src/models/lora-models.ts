@@ -1,9 +1,9 @@
 /**
- * A model's graphs with LoRAs merged: new text encoder and UNet sessions created from the patched
- * bytes @sdsvc/lora produces, the VAE sessions shared with the base model (LoRAs never touch them).
- * release() frees only the sessions made here.
+ * A model's graphs with LoRAs merged: new text encoder(s) and UNet sessions created from the
+ * patched bytes @sdsvc/lora produces, the VAE sessions shared with the base model (LoRAs never
+ * touch them). release() frees only the sessions made here.
  */
-import { LoraIncompatibleError, mergeLoras, type LoraApplication } from '@sdsvc/lora';
+import { mergeLoras, type LoraApplication } from '@sdsvc/lora';
 import { createSession, type SessionConfig } from './onnx-session.ts';
 import type { SdModels } from './sd-models.ts';
 import { TextEncoderModel } from './text-encoder-model.ts';
@@ -16,16 +16,27 @@ export interface LoraModels {
 }
 
 export async function loadLoraModels(base: SdModels, apps: readonly LoraApplication[], cfg: SessionConfig = {}): Promise<LoraModels> {
-  if (base.info.kind === 'sdxl') {
-    const te = apps.flatMap((a) => a.adapter.targets.filter((t) => t.component !== 'unet').map((t) => ({ a, t })))[0];
-    if (te) throw new LoraIncompatibleError(te.t.label, 'is a text-encoder target: text-encoder LoRAs on SDXL models are not supported yet', te.a.name);
-  }
   const merged = await mergeLoras(base.info.dir, apps);
   const { unet: unetBytes, text_encoder: teBytes } = merged.graphs;
   const own: Array<{ release(): Promise<void> }> = [];
   try {
     let textEncoder = base.textEncoder;
-    if (teBytes) {
+    let textEncoders = base.textEncoders;
+    const xl = base.info.sdxl;
+    if (xl) {
+      // SDXL: each encoder is opened as sd-models.ts opens it (penultimate states; the second pooled too).
+      textEncoders = [];
+      for (const [i, name] of xl.textEncoders.entries()) {
+        const bytes = merged.graphs[name];
+        let enc = base.textEncoders[i]!;
+        if (bytes) {
+          enc = new TextEncoderModel(await createSession(bytes.file, cfg, bytes), { hiddenStates: 'penultimate', pooled: name === 'text_encoder_2' });
+          own.push(enc.session);
+        }
+        textEncoders.push(enc);
+      }
+      textEncoder = textEncoders[0]!;
+    } else if (teBytes) {
       textEncoder = new TextEncoderModel(await createSession(teBytes.file, cfg, teBytes));
       own.push(textEncoder.session);
     }
@@ -35,7 +46,7 @@ export async function loadLoraModels(base: SdModels, apps: readonly LoraApplicat
       own.push(unet.session);
     }
     const models: SdModels = {
-      ...base, textEncoder, unet,
+      ...base, textEncoder, textEncoders, unet,
       async release() {
         for (const s of own) await s.release();
       },
