@@ -11,15 +11,22 @@ export interface ReceivedWebhook {
 
 export interface WebhookReceiver {
   url: string;
+  /** Deliveries answered 2xx. */
   received: ReceivedWebhook[];
+  /** Every verified delivery, whatever it was answered (see `respond`). */
+  attempts: ReceivedWebhook[];
   /** Deliveries whose signature did not verify (should stay empty). */
   rejected: Array<{ error: string; headers: Record<string, string> }>;
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(secret: string): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(secret: string, opts: {
+  /** The status to answer a verified delivery with (default 204). */
+  respond?: (hook: ReceivedWebhook) => number;
+} = {}): Promise<WebhookReceiver> {
   const verifier = new Webhook(secret);
   const received: ReceivedWebhook[] = [];
+  const attempts: ReceivedWebhook[] = [];
   const rejected: WebhookReceiver['rejected'] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -30,8 +37,11 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
       try {
         const payload = verifier.verify(body, headers) as ReceivedWebhook['payload'];
-        received.push({ id: headers['webhook-id'] ?? '', type: payload.type, payload, headers });
-        res.writeHead(204).end();
+        const hook = { id: headers['webhook-id'] ?? '', type: payload.type, payload, headers };
+        attempts.push(hook);
+        const status = opts.respond?.(hook) ?? 204;
+        if (status >= 200 && status < 300) received.push(hook);
+        res.writeHead(status).end();
       } catch (err) {
         rejected.push({ error: (err as Error).message, headers });
         res.writeHead(400).end();
@@ -44,6 +54,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
+    attempts,
     rejected,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
