@@ -5,10 +5,11 @@ import type { AppDeps } from './deps.ts';
 
 export type JobView = (rec: JobRecord) => Promise<JobResource>;
 
-export function makeJobView(deps: Pick<AppDeps, 'objectStore' | 'queue'>): JobView {
+export function makeJobView(deps: Pick<AppDeps, 'objectStore' | 'store'>): JobView {
   return async (rec) => buildJobResource(rec, {
     urlFor: (key) => deps.objectStore.url(key),
-    queuePosition: rec.status === 'queued' ? await deps.queue.position(rec.id) : null,
+    // JobStore.get/create bring the position (ZRANK, same round trip); never an LPOS here.
+    queuePosition: rec.status === 'queued' ? (rec.queue_position ?? await deps.store.queuePosition(rec.id)) : null,
   });
 }
 

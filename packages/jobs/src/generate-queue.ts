@@ -33,8 +33,10 @@ export function generateJobOptions(opts: GenerateQueueOptions = {}): JobsOptions
 
 export class GenerateQueue {
   readonly queue: Queue<GenerateJobData>;
+  readonly #connection: ConnectionOptions;
 
   constructor(connection: ConnectionOptions, opts: GenerateQueueOptions = {}) {
+    this.#connection = connection;
     this.queue = new Queue<GenerateJobData>(GENERATE_QUEUE, {
       connection,
       prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
@@ -45,6 +47,11 @@ export class GenerateQueue {
 
   async add(id: string, data: GenerateJobData, opts: { priority?: number } = {}): Promise<void> {
     await this.queue.add(GENERATE_QUEUE, data, { jobId: id, ...(opts.priority ? { priority: opts.priority } : {}) });
+  }
+
+  /** True when adds are written on this very ioredis connection (JobStore.createAndEnqueue pipelines them). */
+  sharesConnection(redis: unknown): boolean {
+    return this.#connection === redis;
   }
 
   /** Removes a waiting or delayed job (true also when it is already gone); false when a worker holds its lock. */
@@ -71,7 +78,8 @@ export class GenerateQueue {
     if (job && (await job.isCompleted() || await job.isFailed())) await job.remove();
   }
 
-  /** Jobs ahead of this one in the wait list (0 = next); null when it is not waiting. */
+  /** Jobs ahead of this one in the wait list (0 = next); null when it is not waiting. O(n) LPOS:
+   *  request paths use JobStore's queue position (ZRANK) instead. */
   async position(id: string): Promise<number | null> {
     const client = await this.queue.getBackend().client;
     const key = this.queue.toKey('wait');

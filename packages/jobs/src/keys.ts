@@ -14,6 +14,8 @@ export function jobKeys(prefix: string, id: string) {
 export const activeJobsKey = (prefix: string): string => `${prefix}:jobs:active`;
 /** Every job scored by when it is due for deletion (ms): RESULT_TTL after its last change. */
 export const expiringJobsKey = (prefix: string): string => `${prefix}:jobs:expiry`;
+/** Queued jobs scored in the order workers take them (scripts.ts queue_score): ZRANK = queue position. */
+export const queuedJobsKey = (prefix: string): string => `${prefix}:jobs:queued`;
 /** Webhook events written by the same script as the state change, drained into the webhook queue. */
 export const outboxKey = (prefix: string): string => `${prefix}:outbox`;
 /** Short lease so one process at a time runs the reconciler. */

@@ -3,8 +3,11 @@
 // the bookkeeping that must never be split from it by a crash:
 // - the index of unfinished jobs (`<prefix>:jobs:active`, what the reconciler walks; no SCAN),
 // - the deletion schedule (`<prefix>:jobs:expiry`, RESULT_TTL after the last change),
-// - the webhook outbox (`<prefix>:outbox`): the event a subscribed webhook must receive.
-// Every script takes the same 5 keys: record, events channel, active index, expiry index, outbox.
+// - the webhook outbox (`<prefix>:outbox`): the event a subscribed webhook must receive,
+// - the queued set (`<prefix>:jobs:queued`): queued jobs in the order workers take them, so the
+//   queue position is one ZRANK (O(log n)) on every read instead of an LPOS over the wait list.
+// Every job script takes the same 6 keys: record, events channel, active index, expiry index,
+// outbox, queued set.
 import type { Redis } from 'ioredis';
 
 const COMMON = `
@@ -13,6 +16,19 @@ local function record_map(key)
   local map = {}
   for i = 1, #flat, 2 do map[flat[i]] = flat[i + 1] end
   return map
+end
+
+-- Queue order as BullMQ takes jobs: the wait list (priority 0) first, then prioritised jobs by
+-- priority; within a band by when the job is ready, in µs of the server's clock (one clock for
+-- every API and worker; two scripts never share a µs); a delayed job (queue_ready_ms set) counts
+-- from when its delay ends. Score = band * 1e16 + ready_us.
+local function queue_score(map)
+  local t = redis.call('TIME')
+  local ready = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local delayed = tonumber(map['queue_ready_ms'] or '')
+  if delayed and delayed * 1000 > ready then ready = delayed * 1000 end
+  local band = tonumber(map['queue_priority'] or '') or 0
+  return band * 1e16 + ready
 end
 
 local WEBHOOK_EVENTS = { started = true, succeeded = true, failed = true, canceled = true }
@@ -38,6 +54,11 @@ local function emit(event, ttl, expire_at, now_ms)
   local id = map['id']
   redis.call('ZADD', KEYS[4], expire_at, id)
   if TERMINAL[map['status']] then redis.call('ZREM', KEYS[3], id) else redis.call('ZADD', KEYS[3], now_ms, id) end
+  if map['status'] == 'queued' then
+    redis.call('ZADD', KEYS[6], string.format('%.0f', queue_score(map)), id)
+  else
+    redis.call('ZREM', KEYS[6], id)
+  end
   redis.call('PUBLISH', KEYS[2], cjson.encode({ type = event, seq = seq, record = map }))
   if WEBHOOK_EVENTS[event] and webhook_wants(map, event) then
     redis.call('RPUSH', KEYS[5], cjson.encode({ id = id, type = 'job.' .. event, seq = seq, record = map }))
@@ -51,12 +72,17 @@ local function cancel_now(now_iso, ttl, expire_at, now_ms)
 end
 `;
 
-/** ARGV: ttl, expire_at, now_ms, then the record's fields as pairs. Returns 0 when the id exists. */
+/**
+ * ARGV: ttl, expire_at, now_ms, then the record's fields as pairs. Returns -1 when the id exists,
+ * else the job's queue position (so the caller needs no read-back).
+ */
 const CREATE = `${COMMON}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
 emit('queued', tonumber(ARGV[1]), ARGV[2], ARGV[3])
-return 1
+return redis.call('ZRANK', KEYS[6], redis.call('HGET', KEYS[1], 'id'))
 `;
 
 /**
@@ -136,9 +162,9 @@ export interface JobCommands {
 }
 
 const COMMANDS = {
-  sdsvcJobCreate: { numberOfKeys: 5, lua: CREATE },
-  sdsvcJobTransition: { numberOfKeys: 5, lua: TRANSITION },
-  sdsvcJobRequestCancel: { numberOfKeys: 5, lua: REQUEST_CANCEL },
+  sdsvcJobCreate: { numberOfKeys: 6, lua: CREATE },
+  sdsvcJobTransition: { numberOfKeys: 6, lua: TRANSITION },
+  sdsvcJobRequestCancel: { numberOfKeys: 6, lua: REQUEST_CANCEL },
   sdsvcIdempotencyClaim: { numberOfKeys: 1, lua: IDEMPOTENCY_CLAIM },
   sdsvcIdempotencySettle: { numberOfKeys: 1, lua: IDEMPOTENCY_SETTLE },
 } as const;

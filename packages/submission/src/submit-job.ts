@@ -7,6 +7,7 @@ import {
 } from '@sdsvc/contracts';
 import type { RgbImage } from '@sdsvc/images';
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
+import type { JobRecord } from '@sdsvc/jobs';
 import type { JobLog, SubmissionDeps } from './deps.ts';
 import { decodeImage, decodeMaskAt, inputKey, readImageSource, storeInput, type ImageLimits } from './image-inputs.ts';
 import { enforceLimits } from './limits.ts';
@@ -36,6 +37,8 @@ export interface Submitted {
   id: string;
   /** True when an earlier request with the same Idempotency-Key and body created the job. */
   replayed: boolean;
+  /** The record as created (with its queue position), so the answer needs no read-back; absent on a replay. */
+  record?: JobRecord;
 }
 
 function processPromptOr400(req: CreateJobRequest): ProcessedPrompt {
@@ -118,6 +121,7 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     if (existing) return { id: existing, replayed: true }; // a concurrent twin won
   }
   const stored: string[] = [];
+  let created: JobRecord;
   try {
     // Decode every input before anything is stored: a bad image costs no storage.
     const files = input.files ?? new Map<ImageField, Buffer>();
@@ -143,20 +147,24 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     const params = buildParams(req, prompt, size, inputs, model);
     if (loras.length > 0) params.loras = loras;
 
-    await store.create({
+    const rec = {
       id, type: req.type, model: model.id, params, metadata: req.metadata ?? null, owner: input.owner ?? null,
       webhook: req.webhook ? { url: req.webhook.url, events: req.webhook.events ?? [...WEBHOOK_EVENTS] } : null,
-    });
-    try {
-      await queue.add(id, { jobId: id, model: model.id });
-    } catch (err) {
-      log.error({ err, job_id: id }, 'could not queue the job');
+    };
+    const enqueue = () => queue.add(id, { jobId: id, model: model.id });
+    // Record + queue entry in one round trip when the queue writes on the store's connection.
+    const outcome = queue.sharesConnection(store.connection)
+      ? await store.createAndEnqueue(rec, enqueue)
+      : await store.create(rec).then(async (r) => { try { await enqueue(); return { record: r }; } catch (e) { return { record: r, enqueueError: e }; } });
+    if (outcome.enqueueError !== undefined) {
+      log.error({ err: outcome.enqueueError, job_id: id }, 'could not queue the job');
       // The client hears 503 and retries: this record must not run later (the reconciler would
       // queue a record it finds without a queue entry).
       await store.deleteJob(id).catch(() => store.markFailed(id, { code: 'queue_unavailable', message: 'the job could not be queued' }))
         .catch((e: unknown) => log.error({ err: e, job_id: id }, 'could not discard the unqueued job record'));
       throw new HttpProblem(503, 'queue_unavailable', 'the job queue is unavailable; try again');
     }
+    created = outcome.record;
   } catch (err) {
     if (idemKey) await idempotency.release(idemKey, id).catch((e: unknown) => log.warn({ err: e }, 'could not release the Idempotency-Key'));
     // Inputs stored for a job that was not queued are of no use to anyone.
@@ -167,5 +175,5 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   // in a minute (twins hear 409 idempotency_in_progress until then), the job runs regardless.
   if (idemKey) await idempotency.commit(idemKey, id, input.hash).catch((e: unknown) => log.warn({ err: e, job_id: id }, 'could not commit the Idempotency-Key'));
   log.info({ job_id: id, type: req.type, model: model.id }, 'job queued');
-  return { id, replayed: false };
+  return { id, replayed: false, record: created };
 }

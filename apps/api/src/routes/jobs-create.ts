@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { JobResource } from '@sdsvc/contracts';
+import type { JobRecord } from '@sdsvc/jobs';
 import type { JobService } from '@sdsvc/submission';
 import { waitUntilFinished, type JobView } from '../job-view.ts';
 import { preferredWait } from '../prefer.ts';
@@ -27,13 +28,14 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
 
   await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: config.maxImageBytes } });
 
-  async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean): Promise<JobResource> {
+  async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean, created?: JobRecord): Promise<JobResource> {
     const wait = preferredWait(request.headers.prefer);
     if (wait !== null) {
       await waitUntilFinished(store, id, wait * 1000);
       reply.header('preference-applied', `wait=${wait}`);
     }
-    const rec = await jobs.get(id, request);
+    // Without a wait, the record just written is the answer (no read-back).
+    const rec = wait === null && created ? created : await jobs.get(id, request);
     if (!rec) throw new HttpProblem(404, 'job_not_found', `job ${id} no longer exists`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     reply.code(202).header('location', `/v1/jobs/${id}`);
@@ -43,10 +45,10 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
   // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts).
   app.post('/v1/jobs', { config: { submission: true } }, async (request, reply) => {
     const submission = await readSubmission(request, config.maxImageBytes);
-    const { id, replayed } = await jobs.submit({
+    const { id, replayed, record } = await jobs.submit({
       body: submission.body, files: submission.files, hash: submission.hash,
       idempotencyKey: idempotencyKeyOf(request), owner: request.callerId || null, log: request.log,
     });
-    return await answer(request, reply, id, replayed);
+    return await answer(request, reply, id, replayed, record);
   });
 }
