@@ -5,6 +5,7 @@
  */
 import { LoraIncompatibleError } from './errors.ts';
 import type { LoraAdapter, LoraComponent, LoraTarget } from './lora-file.ts';
+import { sgmToDiffusers, type UnetLayout } from './sgm-names.ts';
 import { ONNX_BFLOAT16, ONNX_FLOAT, ONNX_FLOAT16, type InitializerInfo, type OnnxGraphIndex, type WeightNode } from './onnx/graph-index.ts';
 
 export interface LoraApplication {
@@ -26,7 +27,10 @@ export interface WeightPatch {
   deltas: Array<{ target: LoraTarget; scale: number }>;
 }
 
-export type GraphIndexes = Partial<Record<LoraComponent, OnnxGraphIndex>>;
+export type GraphIndexes = Partial<Record<LoraComponent, OnnxGraphIndex>> & {
+  /** From unet/config.json: lets kohya's SGM-named UNet keys (input_blocks_…) find diffusers' modules. */
+  unetLayout?: UnetLayout | null;
+};
 
 const dims = (d: number[]) => `[${d.join(', ')}]`;
 
@@ -34,20 +38,23 @@ const dims = (d: number[]) => `[${d.join(', ')}]`;
  * The graph's module path for a target: exact, else the one module whose path ends with it at a
  * component boundary (exports of a wrapped pipeline prefix every node name, e.g. `/m/text_model/…`).
  */
-function findModule(index: OnnxGraphIndex, t: LoraTarget): string | undefined {
+function findModule(index: OnnxGraphIndex, t: LoraTarget, layout: UnetLayout | null | undefined): string | undefined {
   const exact = t.kohya ? index.kohya.get(t.module) : (index.modules.has(t.module) ? t.module : undefined);
   if (exact !== undefined) return exact;
+  const sgm = t.kohya && t.component === 'unet' && layout ? sgmToDiffusers(t.module, layout) : null;
+  const wanted = sgm ?? t.module;
+  if (sgm && index.kohya.has(sgm)) return index.kohya.get(sgm);
   const keys = t.kohya ? [...index.kohya.keys()] : [...index.modules.keys()];
-  const tail = (t.kohya ? '_' : '.') + t.module;
+  const tail = (t.kohya ? '_' : '.') + wanted;
   const hits = keys.filter((k) => k.endsWith(tail));
   if (hits.length !== 1) return undefined;
   return t.kohya ? index.kohya.get(hits[0]!) : hits[0];
 }
 
-function locate(t: LoraTarget, index: OnnxGraphIndex | undefined, lora: string): { node: WeightNode; init: InitializerInfo; layout: 'in_out' | 'out_in'; out: number; inFlat: number } {
+function locate(t: LoraTarget, index: OnnxGraphIndex | undefined, lora: string, unetLayout?: UnetLayout | null): { node: WeightNode; init: InitializerInfo; layout: 'in_out' | 'out_in'; out: number; inFlat: number } {
   const fail = (why: string): never => { throw new LoraIncompatibleError(t.label, why, lora); };
   if (!index) return fail(`targets the ${t.component}, which this model does not have`);
-  const module = findModule(index, t);
+  const module = findModule(index, t, unetLayout);
   const node = module === undefined ? undefined : index.modules.get(module);
   if (!node) return fail(`has no Linear or Conv weight in ${t.component}/model.onnx (no node /${(module ?? t.module).replaceAll('.', '/')}/MatMul)`);
   const init = node.weight === null ? undefined : index.initializers.get(node.weight);
@@ -78,7 +85,7 @@ export function planMerge(apps: readonly LoraApplication[], graphs: GraphIndexes
   const plan = new Map<LoraComponent, Map<string, WeightPatch>>();
   for (const app of apps) {
     for (const t of app.adapter.targets) {
-      const where = locate(t, graphs[t.component], app.name);
+      const where = locate(t, graphs[t.component], app.name, graphs.unetLayout);
       let byModule = plan.get(t.component);
       if (!byModule) plan.set(t.component, (byModule = new Map()));
       let patch = byModule.get(where.node.module);

@@ -3,12 +3,13 @@
  * (cached per file, size and mtime), plan every patch (incompatibility is found before any work),
  * then produce patched graph bytes for the components the LoRAs touch.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoraComponent } from './lora-file.ts';
 import { planMerge, type GraphIndexes, type LoraApplication } from './match.ts';
 import { indexOnnxGraph, type OnnxGraphIndex } from './onnx/graph-index.ts';
 import { patchGraph, type PatchedGraph } from './onnx/patch.ts';
+import { unetLayout } from './sgm-names.ts';
 
 /** Components a LoRA can touch, as folders of the export. */
 export const LORA_COMPONENTS: readonly LoraComponent[] = ['unet', 'text_encoder', 'text_encoder_2'];
@@ -36,6 +37,10 @@ export async function modelGraphIndexes(modelDir: string, components: readonly L
   for (const c of components) {
     const index = await graphIndex(join(modelDir, c, 'model.onnx'));
     if (index) out[c] = index;
+  }
+  if (out.unet) {
+    out.unetLayout = await readFile(join(modelDir, 'unet', 'config.json'), 'utf8')
+      .then((t) => unetLayout(JSON.parse(t) as Record<string, unknown>)).catch(() => null);
   }
   return out;
 }
