@@ -10,17 +10,13 @@ import { HttpProblem, sendProblem } from '../problem.ts';
 /** Seconds a client should wait before retrying while Redis is unreachable. */
 export const REDIS_RETRY_AFTER_SECONDS = 5;
 
-/** Submitting a job needs the queue; every other route reads or changes job records. */
-function unavailableCode(req: FastifyRequest): ProblemCode {
-  return req.method === 'POST' && req.routeOptions.url === '/v1/jobs' ? 'queue_unavailable' : 'store_unavailable';
-}
-
-/** The 503 of a request that met a Redis outage. */
+/** The 503 of a request that met a Redis outage: submitting a job needs the queue; every other
+ *  route reads or changes job records. */
 export function redisUnavailableProblem(req: FastifyRequest): HttpProblem {
-  const code = unavailableCode(req);
-  const what = code === 'queue_unavailable' ? 'the job queue' : 'the job store';
-  return new HttpProblem(503, code, `${what} is unavailable (Redis cannot be reached); try again later`,
-    { headers: { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) } });
+  const headers = { 'retry-after': String(REDIS_RETRY_AFTER_SECONDS) };
+  return req.method === 'POST' && req.routeOptions.url === '/v1/jobs'
+    ? new HttpProblem(503, 'queue_unavailable', 'the job queue is unavailable (Redis cannot be reached); try again later', { headers })
+    : new HttpProblem(503, 'store_unavailable', 'the job store is unavailable (Redis cannot be reached); try again later', { headers });
 }
 
 const FRAMEWORK_CODES: Record<string, [number, ProblemCode]> = {

@@ -4,7 +4,7 @@
 // reconnects, so a lost message never leaves a stream open on a finished job. When Redis goes away
 // or the app closes, the stream gets a last `event: error` (a Problem) and ends.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PROBLEM_CODES, TERMINAL_EVENTS, type JobEventType, type ProblemCode } from '@sdsvc/contracts';
+import { TERMINAL_EVENTS, type JobEventType } from '@sdsvc/contracts';
 import { isRedisUnavailable, type JobRecord } from '@sdsvc/jobs';
 import type { AppDeps } from '../deps.ts';
 import { releaseWaits, setWaitPollMs, type JobView } from '../job-view.ts';
@@ -23,8 +23,10 @@ export function stateEvent(rec: JobRecord): JobEventType {
   }
 }
 
-/** An open stream, as the plugin's close and Redis-loss handlers see it. */
-interface OpenStream { abort(code: ProblemCode, detail: string): void }
+/** An open stream, as the plugin's close and Redis-loss handlers see it: ends with `event: error`. */
+interface OpenStream { abort(problem: HttpProblem): void }
+
+const storeGone = () => new HttpProblem(503, 'store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
 
 export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOptions): Promise<void> {
   const { deps, view } = opts;
@@ -35,13 +37,13 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
   // Redis gone (the command connection dropped): every stream ends with an error event; clients
   // reconnect (retry: 2000) and get a 503 until Redis is back.
   const onRedisClose = () => {
-    for (const s of [...open]) s.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
+    for (const s of [...open]) s.abort(storeGone());
   };
   deps.redis.on('close', onRedisClose);
   // Before the server waits for open connections: end the streams and the Prefer: wait requests.
   app.addHook('preClose', async () => {
     releaseWaits(deps.store);
-    for (const s of [...open]) s.abort('shutting_down', 'the server is shutting down; reconnect later');
+    for (const s of [...open]) s.abort(new HttpProblem(503, 'shutting_down', 'the server is shutting down; reconnect later'));
   });
   app.addHook('onClose', async () => { deps.redis.off('close', onRedisClose); });
 
@@ -96,12 +98,12 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
       await unsubscribe().catch(() => {});
     };
     const stream: OpenStream = {
-      abort(code, detail) {
+      abort(problem) {
         if (closed) return;
-        const body = problemBody(request, PROBLEM_CODES[code], code, detail);
+        const body = problemBody(request, problem.status, problem.code, problem.message);
         raw.write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
         dropConnection = true;
-        request.log.info({ job_id: id, code }, 'SSE stream ended early');
+        request.log.info({ job_id: id, code: problem.code }, 'SSE stream ended early');
         void finish();
       },
     };
@@ -117,7 +119,7 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
         lastEventAt = Date.now();
         if (TERMINAL_EVENTS.includes(type)) await finish();
       }).catch((err: unknown) => {
-        if (isRedisUnavailable(err)) return stream.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
+        if (isRedisUnavailable(err)) return stream.abort(storeGone());
         request.log.error({ err, job_id: id }, 'SSE write failed');
         void finish();
       });
@@ -126,10 +128,10 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
     const recheck = () => {
       if (closed) return;
       deps.store.get(id).then((rec) => {
-        if (!rec) return stream.abort('job_not_found', `job ${id} no longer exists`);
+        if (!rec) return stream.abort(new HttpProblem(404, 'job_not_found', `job ${id} no longer exists`));
         send(stateEvent(rec), rec.seq, rec);
       }, (err: unknown) => {
-        if (isRedisUnavailable(err)) stream.abort('store_unavailable', 'the job store is unavailable (Redis cannot be reached); reconnect later');
+        if (isRedisUnavailable(err)) stream.abort(storeGone());
       });
     };
     const heartbeat = setInterval(() => {
