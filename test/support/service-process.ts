@@ -6,6 +6,8 @@ import { waitFor, WaitAborted } from './wait-for.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STEP_DELAY_HOOK = fileURLToPath(new URL('./step-delay-hook.ts', import.meta.url));
+export const ENGINE_CRASH_HOOK = fileURLToPath(new URL('./engine-crash-hook.ts', import.meta.url));
+const EXIT_AFTER_HOOK = fileURLToPath(new URL('./exit-after-hook.ts', import.meta.url));
 
 export interface ServiceProcess {
   role: string;
@@ -25,7 +27,11 @@ export interface ServiceProcess {
 export function startService(role: 'api' | 'worker' | 'all', env: Record<string, string>): ServiceProcess {
   // The step-delay hook is preloaded on the command line (worker threads inherit execArgv); not via
   // NODE_OPTIONS, which scripts/node's own version probe would also run.
-  const nodeArgs = env.SDSVC_TEST_STEP_DELAY_MS ? [`--import=${STEP_DELAY_HOOK}`] : [];
+  const nodeArgs = [
+    ...(env.SDSVC_TEST_STEP_DELAY_MS ? [`--import=${STEP_DELAY_HOOK}`] : []),
+    ...(env.SDSVC_TEST_ENGINE_CRASH_FILE ? [`--import=${ENGINE_CRASH_HOOK}`] : []),
+    ...(env.SDSVC_TEST_EXIT_AFTER ? [`--import=${EXIT_AFTER_HOOK}`] : []),
+  ];
   const child = spawn(`${ROOT}scripts/node`, [...nodeArgs, 'apps/api/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, ROLE: role },

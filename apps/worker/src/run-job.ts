@@ -48,8 +48,6 @@ export interface RunJobDeps {
   safety?: ImageSafety;
   /** WATERMARK: payload bits embedded in every generated image. */
   watermark?: readonly number[];
-  /** TEST ONLY (SDSVC_TEST_EXIT_AFTER): called right after a transition applied, before notify. */
-  afterTransition?(event: WebhookEventType): void;
 }
 
 /** Abort reason used when this worker shuts down: the job goes back to the queue. */
@@ -86,10 +84,7 @@ export async function runGenerateJob(job: Job<GenerateJobData>, token: string | 
   const maxAttempts = job.opts.attempts ?? 1;
   const { store } = deps;
   const applied = async (ok: boolean, event: WebhookEventType): Promise<boolean> => {
-    if (ok) {
-      deps.afterTransition?.(event);
-      await deps.notify(id, event);
-    }
+    if (ok) await deps.notify(id, event);
     return ok;
   };
 

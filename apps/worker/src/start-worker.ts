@@ -43,21 +43,6 @@ export interface RunningWorker {
   reconcile(): Promise<ReconcileReport>;
 }
 
-/**
- * TEST ONLY: SDSVC_TEST_EXIT_AFTER=<event> (e.g. `succeeded`) kills this process with SIGKILL right
- * after a job's transition to that event applied, before anything else runs: the outbox must still
- * deliver its webhook. Never set in production.
- */
-function testExitAfter(logger: Logger): ((event: string) => void) | undefined {
-  const target = process.env.SDSVC_TEST_EXIT_AFTER;
-  if (!target) return undefined;
-  return (event) => {
-    if (event !== `job.${target}`) return;
-    logger.warn({ event }, 'SDSVC_TEST_EXIT_AFTER: killing this process now');
-    process.kill(process.pid, 'SIGKILL');
-  };
-}
-
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, logger } = opts;
   const redisUrl = opts.redisUrl ?? config.redisUrl;
@@ -104,7 +89,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     onError: (err) => logger.warn({ err: err.message }, 'generate queue connection error') });
   owned.unshift(() => queue.close());
 
-  const afterTransition = testExitAfter(logger);
   // Content safety and provenance of what this worker stores (SAFETY_MODE, WATERMARK).
   const safety = new ImageSafety({
     modelsDir: config.modelsDir, checkerModel: config.safetyCheckerModel, mode: config.safetyMode,
@@ -129,7 +113,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
       timeoutMs: config.jobTimeoutMs,
       safety,
       ...(watermark ? { watermark } : {}),
-      afterTransition,
     }),
   });
   worker.on('error', (err) => logger.error({ err }, 'generate worker error'));

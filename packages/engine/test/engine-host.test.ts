@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { EngineHost } from '../src/runtime/engine-host.ts';
 import type { GenerateRequest } from '../src/pipelines/types.ts';
 import { MODELS_DIR } from './support/pipeline-golden.ts';
+import { ENGINE_CRASH_HOOK } from '../../../test/support/service-process.ts';
 
 const host = await EngineHost.start({ modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, log: () => {} });
 after(() => host.close());
@@ -62,7 +63,7 @@ test('an already aborted signal rejects at once; unknown models are named', asyn
 test('a dead engine thread rejects the job in flight as EngineThreadDiedError, restarts and reloads its models', async () => {
   const crashFile = join(tmpdir(), `sdsvc-engine-crash-${process.pid}-a`);
   process.env.SDSVC_TEST_ENGINE_CRASH_FILE = crashFile; // read by threads started from now on
-  const h = await EngineHost.start({ modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, restartBackoffMs: 10, log: () => {} });
+  const h = await EngineHost.start({ modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, restartBackoffMs: 10, log: () => {}, execArgv: [`--import=${ENGINE_CRASH_HOOK}`] });
   try {
     await h.preload('tiny-sd15');
     assert.ok(h.hasLoaded('tiny-sd15'));
@@ -85,7 +86,7 @@ test('after too many deaths the host gives up and reports it', async () => {
   let fatal: Error | undefined;
   const h = await EngineHost.start({
     modelsDir: MODELS_DIR, intraOpNumThreads: 1, warmup: false, restartBackoffMs: 10, maxRestarts: 1,
-    onFatal: (err) => { fatal = err; }, log: () => {},
+    onFatal: (err) => { fatal = err; }, log: () => {}, execArgv: [`--import=${ENGINE_CRASH_HOOK}`],
   });
   try {
     for (let i = 0; i < 2; i++) {

@@ -23,7 +23,11 @@ export interface EngineSupervision {
   onFatal?: (err: Error) => void;
 }
 
-export type EngineHostOptions = EngineThreadOptions & EngineSupervision & { log?: (message: string) => void };
+export type EngineHostOptions = EngineThreadOptions & EngineSupervision & {
+  log?: (message: string) => void;
+  /** Node options of the engine thread (default: the process's). */
+  execArgv?: string[];
+};
 
 export interface HostGenerateOptions {
   onStep?: (step: number, total: number) => void;
@@ -51,8 +55,8 @@ function revive(e: SerializedError): Error {
   return err;
 }
 
-function spawnThread(threadOpts: EngineThreadOptions): Promise<Worker> {
-  const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: threadOpts });
+function spawnThread(threadOpts: EngineThreadOptions, execArgv?: string[]): Promise<Worker> {
+  const worker = new Worker(new URL('./engine-thread.ts', import.meta.url), { workerData: threadOpts, ...(execArgv ? { execArgv } : {}) });
   return new Promise<Worker>((resolve, reject) => {
     worker.once('online', () => resolve(worker));
     worker.once('error', reject);
@@ -75,9 +79,11 @@ export class EngineHost {
   private readonly threadOpts: EngineThreadOptions;
   private readonly supervision: EngineSupervision;
   private readonly log: (m: string) => void;
+  private readonly execArgv: string[] | undefined;
 
-  private constructor(worker: Worker, threadOpts: EngineThreadOptions, supervision: EngineSupervision, log: (m: string) => void) {
+  private constructor(worker: Worker, threadOpts: EngineThreadOptions, supervision: EngineSupervision, log: (m: string) => void, execArgv?: string[]) {
     this.worker = worker;
+    this.execArgv = execArgv;
     this.threadOpts = threadOpts;
     this.supervision = supervision;
     this.log = log;
@@ -85,9 +91,9 @@ export class EngineHost {
   }
 
   static async start(opts: EngineHostOptions): Promise<EngineHost> {
-    const { log = (m: string) => console.warn(m), maxRestarts, restartWindowMs, restartBackoffMs, onFatal, ...threadOpts } = opts;
-    const worker = await spawnThread(threadOpts);
-    return new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log);
+    const { log = (m: string) => console.warn(m), maxRestarts, restartWindowMs, restartBackoffMs, onFatal, execArgv, ...threadOpts } = opts;
+    const worker = await spawnThread(threadOpts, execArgv);
+    return new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log, execArgv);
   }
 
   /** True while a thread is running (false while it restarts, after close or after giving up). */
@@ -148,7 +154,7 @@ export class EngineHost {
       await new Promise((r) => setTimeout(r, delay));
       if (this.closed) throw new Error('EngineHost is closed');
       try {
-        const worker = await spawnThread(this.threadOpts);
+        const worker = await spawnThread(this.threadOpts, this.execArgv);
         if (this.closed) { await worker.terminate(); throw new Error('EngineHost is closed'); }
         this.worker = worker;
         this.attach(worker);

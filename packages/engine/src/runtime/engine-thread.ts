@@ -4,7 +4,6 @@
  * Cancellation arrives through a shared Int32 flag, read between denoising steps and between images.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { existsSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
 import { scanModels } from '../models/model-info.ts';
@@ -69,11 +68,6 @@ async function run(msg: ToEngine): Promise<void> {
       post({ type: 'result', id: msg.id, result: { images: [] } });
       return;
     }
-    if (crashRequested()) {
-      // Test-only: die the way an uncaught error would, with this job in flight.
-      setImmediate(() => { throw new Error('engine thread crash requested by SDSVC_TEST_ENGINE_CRASH_FILE'); });
-      return;
-    }
     const flag = new Int32Array(msg.cancel);
     const controller = new AbortController();
     const checkCancel = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
@@ -90,18 +84,6 @@ async function run(msg: ToEngine): Promise<void> {
   } catch (err) {
     post({ type: 'error', id: msg.id, error: serialize(err) });
   }
-}
-
-/**
- * TEST ONLY: when SDSVC_TEST_ENGINE_CRASH_FILE names a file that exists, the next generate job
- * deletes it and crashes the thread (an uncaught error), so tests can check that the supervisor
- * restarts the thread and the job is retried. Never set in production.
- */
-function crashRequested(): boolean {
-  const file = process.env.SDSVC_TEST_ENGINE_CRASH_FILE;
-  if (!file || !existsSync(file)) return false;
-  try { unlinkSync(file); } catch { return false; }
-  return true;
 }
 
 // Jobs run one at a time, in arrival order.
