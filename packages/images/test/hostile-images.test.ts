@@ -3,12 +3,12 @@
 // input's metadata, and the mask's per-pixel work (done by libvips) matches the reference formula.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Color } from 'sharp';
 import { ALLOWED_LOADERS, decodeInputImage, decodeMask, encodeImage, grayToRgb, ImageInputError, sniffFormat } from '../src/index.ts';
 
 const limits = { maxPixels: 1_000_000, maxBytes: 1_000_000 };
 const code = (c: string) => (err: unknown) => err instanceof ImageInputError && err.code === c;
-const solid = (w: number, h: number, background: sharp.Color, channels: 3 | 4 = 3) => sharp({ create: { width: w, height: h, channels, background } });
+const solid = (w: number, h: number, background: Color, channels: 3 | 4 = 3) => sharp({ create: { width: w, height: h, channels, background } });
 
 test('magic bytes decide, not the decoder: foreign formats and disguised files never reach libvips', async () => {
   const png = await solid(4, 4, '#f00').png().toBuffer();
