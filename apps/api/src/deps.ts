@@ -17,7 +17,7 @@ export type ApiConfig = Pick<Config,
   & Partial<Pick<Config, 'metricsToken' | 'adminToken'>>
   // Security (plugins/auth.ts, rate-limit.ts; limits in @sdsvc/submission): absent = off / defaults.
   & Partial<Pick<Config, 'apiKeysFile' | 'adminApiKeys' | 'rateLimitPerMinute' | 'maxActiveJobsPerKey'
-    | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits'>>
+    | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'jobTimeoutMs'>>
   & Partial<Pick<Config, 'queuePrefix' | 'openaiModelMap' | 'openaiWaitTimeoutS' | 'a1111Api' | 'a1111ApiAuth'>>
   & Partial<Pick<Config, 'loraDir' | 'maxLorasPerJob' | 'allowLoraUrls' | 'maxLoraBytes' | 'loraCacheDir'>>;
 

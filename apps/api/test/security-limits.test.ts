@@ -13,7 +13,7 @@ describe('cost limits: global defaults, per-model overrides, shown on /v1/models
   let h: Harness;
   before(async () => {
     h = await startHarness({
-      API_KEYS: KEY, MAX_STEPS: '10', MAX_NUM_IMAGES: '2', MAX_ACTIVE_JOBS_PER_KEY: '0', RATE_LIMIT_PER_MINUTE: '0',
+      API_KEYS: KEY, MAX_STEPS: '10', MAX_NUM_IMAGES: '2', MAX_ACTIVE_JOBS_PER_KEY: '0', RATE_LIMIT_PER_MINUTE: '0', JOB_TIMEOUT_MS: '300000',
       MODEL_LIMITS: JSON.stringify({ 'tiny-sd2-v': { max_steps: 3, max_output_pixels: 64 * 64 } }),
     });
   });
@@ -48,7 +48,7 @@ describe('cost limits: global defaults, per-model overrides, shown on /v1/models
   test('GET /v1/models lists each model\'s effective limits', async () => {
     const res = await h.app.inject({ url: '/v1/models', headers: bearer(KEY) });
     const byId = Object.fromEntries(res.json().data.map((m: { id: string; limits: unknown }) => [m.id, m.limits]));
-    assert.deepEqual(byId['tiny-sd15'], { max_output_pixels: 16384, max_steps: 10, max_num_images: 2, job_timeout_ms: byId['tiny-sd15'].job_timeout_ms });
+    assert.deepEqual(byId['tiny-sd15'], { max_output_pixels: 16384, max_steps: 10, max_num_images: 2, job_timeout_ms: 300000 });
     assert.equal(byId['tiny-sd2-v'].max_steps, 3);
     assert.equal(byId['tiny-sd2-v'].max_output_pixels, 4096);
     assert.equal(byId['tiny-sd2-v'].max_num_images, 2);

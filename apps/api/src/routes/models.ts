@@ -14,7 +14,7 @@ async function createdAt(dir: string): Promise<number> {
 export async function modelsRoutes(app: FastifyInstance, opts: { catalog: ModelCatalog; defaultModel: string; limits?: LimitsConfig }): Promise<void> {
   const limitsOf = (m: Parameters<typeof limitsFor>[1]) => {
     const l = limitsFor(opts.limits ?? {}, m);
-    return { max_output_pixels: l.maxOutputPixels, max_steps: l.maxSteps, max_num_images: l.maxNumImages, job_timeout_ms: opts.limits?.jobTimeoutMs ?? null };
+    return { max_output_pixels: l.maxOutputPixels, max_steps: l.maxSteps, max_num_images: l.maxNumImages, job_timeout_ms: opts.limits?.jobTimeoutMs || null }; // 0: no deadline
   };
   app.get('/v1/models', { config: { auth: 'key' } }, async (): Promise<ModelList> => ({
     object: 'list',
