@@ -5,6 +5,7 @@ import { PromptPolicy } from '@sdsvc/safety';
 import { JobService, loraUrlCacheFor, ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
+import { safetyExemptPlugin } from './plugins/safety-exempt.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { underPressurePlugin } from './plugins/under-pressure.ts';
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(httpMetricsPlugin, { registry: deps.metricsRegistry });
   await app.register(underPressurePlugin, deps.underPressure ?? {});
   await app.register(authPlugin, { apiKeys: deps.config.apiKeys, adminApiKeys: deps.config.adminApiKeys, apiKeysFile: deps.config.apiKeysFile });
+  await app.register(safetyExemptPlugin, { exemptKeys: deps.config.safetyExemptKeys ?? [] });
   await app.register(rateLimitPlugin, {
     redis: deps.redis, prefix: deps.store.prefix, perMinute: deps.config.rateLimitPerMinute ?? 0, windowMs: deps.rateLimitWindowMs,
   });

@@ -47,7 +47,7 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
     const submission = await readSubmission(request, config.maxImageBytes);
     const { id, replayed, record } = await jobs.submit({
       body: submission.body, files: submission.files, hash: submission.hash,
-      idempotencyKey: idempotencyKeyOf(request), owner: request.callerId || null, log: request.log,
+      idempotencyKey: idempotencyKeyOf(request), owner: request.callerId || null, safetyExempt: request.safetyExempt, log: request.log,
     });
     return await answer(request, reply, id, replayed, record);
   });
