@@ -2,7 +2,7 @@
 // naming no term, nothing is recorded or queued; `safety: false` needs an exempt key.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from './harness.ts';
@@ -48,4 +48,21 @@ test('safety: false without an exempt key is 403 safety_not_exempt', async () =>
   const res = await submit({ prompt: 'a fox', safety: false });
   assert.equal(res.statusCode, 403);
   assert.equal(res.json().code, 'safety_not_exempt');
+});
+
+test('an object-store outage while storing inputs is 503 storage_unavailable with Retry-After, not a 500', async () => {
+  // The file store's root replaced by a file: every write fails as an outage would.
+  const root = h.objects.root;
+  await rename(root, `${root}.away`);
+  await writeFile(root, 'not a folder');
+  try {
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP4z8CAFWEXHbQSACj/P8Fu7N9hAAAAAElFTkSuQmCC', 'base64');
+    const res = await submit({ type: 'img2img', prompt: 'a fox', init_image: png.toString('base64') });
+    assert.equal(res.statusCode, 503, res.body);
+    assert.equal(res.json().code, 'storage_unavailable');
+    assert.equal(res.headers['retry-after'], '5');
+  } finally {
+    await rm(root);
+    await rename(`${root}.away`, root);
+  }
 });

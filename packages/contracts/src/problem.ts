@@ -69,6 +69,7 @@ export const PROBLEM_CODES = {
   not_ready: 503,
   overloaded: 503,
   queue_unavailable: 503,
+  storage_unavailable: 503,
   store_unavailable: 503,
   shutting_down: 503,
 } as const;

@@ -3,7 +3,7 @@
 // `<prefix>/<job id>/inputs/<name>.png` so a worker on any host can read them.
 import { decodeInputImage, decodeMask, encodeImage, grayToRgb, ImageInputError, type RgbImage } from '@sdsvc/images';
 import type { ImageField, InputImageRef } from '@sdsvc/contracts';
-import type { ObjectStore } from '@sdsvc/storage';
+import { isStorageError, type ObjectStore } from '@sdsvc/storage';
 import type { ImageFetcher } from './deps.ts';
 import { fieldProblem, HttpProblem } from '@sdsvc/contracts';
 import { FILE_PART } from './fingerprint.ts';
@@ -87,6 +87,15 @@ export function inputKey(store: ObjectStore, jobId: string, field: ImageField): 
 export async function storeInput(store: ObjectStore, jobId: string, field: ImageField, img: RgbImage): Promise<InputImageRef> {
   const key = inputKey(store, jobId, field);
   // An input is the user's image, not a generated one: no AI-provenance XMP on it.
-  await store.put(key, await encodeImage(img, { format: 'png', provenance: false }), 'image/png');
+  const body = await encodeImage(img, { format: 'png', provenance: false });
+  try {
+    await store.put(key, body, 'image/png');
+  } catch (err) {
+    // An object-store outage is the service's, not the request's: a 503 the client can retry.
+    if (isStorageError(err, 'storage_unavailable')) {
+      throw new HttpProblem(503, 'storage_unavailable', 'the object store is unavailable; try again later', { headers: { 'retry-after': '5' } });
+    }
+    throw err;
+  }
   return { key, width: img.width, height: img.height };
 }

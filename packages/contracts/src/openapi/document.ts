@@ -31,6 +31,7 @@ export const ROUTE_PROBLEMS = {
     'unsupported_job_type', 'invalid_size', 'unknown_scheduler', 'unknown_lora', 'lora_incompatible', 'lora_invalid', 'lora_fetch_failed', 'image_invalid', 'image_fetch_failed', 'mask_size_mismatch',
     'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_lora_tag_invalid',
     'unauthorized', 'job_not_found', 'idempotency_conflict', 'payload_too_large', 'image_too_large', 'unsupported_media_type', 'queue_unavailable',
+    'prompt_blocked', 'safety_not_exempt', 'invalid_schedule', 'format_unavailable', 'storage_unavailable',
   ],
   getJob: ['unauthorized', 'job_not_found', 'store_unavailable'],
   streamJobEvents: ['unauthorized', 'job_not_found', 'store_unavailable', 'shutting_down'],
