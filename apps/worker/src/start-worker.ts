@@ -62,6 +62,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     modelsDir: config.modelsDir,
     executionProviders: config.executionProviders,
     enableCpuMemArena: config.ortCpuMemArena,
+    modelCacheMax: config.modelCacheMax, modelCacheBytes: config.modelCacheBytes,
+    ...(config.warmupSizes ? { warmupSizes: config.warmupSizes } : {}),
     log: (message: string) => logger.info({ component: 'engine' }, message),
     // The thread cannot be kept alive: exit non-zero so the orchestrator restarts the process
     // (the jobs it held run again elsewhere through stalled-job recovery).

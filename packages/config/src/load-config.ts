@@ -85,6 +85,11 @@ export interface Config {
   reconcileIntervalMs: number;
   executionProviders: ExecutionProvider[];
   ortCpuMemArena: boolean;
+  /** MODEL_CACHE_MAX / MODEL_CACHE_BYTES (0 = no byte limit): the engine thread's model cache. */
+  modelCacheMax: number;
+  modelCacheBytes: number;
+  /** WARMUP_SIZES: undefined = each model's native size; [] = no warm-up. */
+  warmupSizes?: Array<{ width: number; height: number }>;
   maxBodyBytes: number;
   maxImageBytes: number;
   maxImagePixels: number;
@@ -129,7 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   for (const spec of VARIABLE_SPECS) {
     const given = env[spec.name];
     // Empty counts as unset: compose's `${VAR:-}` and shell exports often leave empty strings.
-    const raw = given !== undefined && given.trim() !== '' ? given
+    // (WARMUP_SIZES: empty means "no warm-up", unset means the native size.)
+    const raw = given !== undefined && (given.trim() !== '' || spec.name === 'WARMUP_SIZES') ? given
       : spec.name === 'API_KEYS' || spec.name === 'ADMIN_API_KEYS' ? '' : spec.default;
     if (raw === undefined || raw.includes('$PORT')) continue; // unset optional, or derived below
     const r = spec.schema.safeParse(raw);
@@ -211,6 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
     executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
     ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,
+    modelCacheMax: v.MODEL_CACHE_MAX as number,
+    modelCacheBytes: v.MODEL_CACHE_BYTES as number,
+    warmupSizes: v.WARMUP_SIZES as Array<{ width: number; height: number }> | undefined,
     maxBodyBytes: v.MAX_BODY_BYTES as number,
     maxImageBytes: v.MAX_IMAGE_BYTES as number,
     maxImagePixels: v.MAX_IMAGE_PIXELS as number,

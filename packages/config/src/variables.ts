@@ -21,6 +21,24 @@ export const EXECUTION_PROVIDERS = ['cuda', 'webgpu', 'cpu'] as const;
 /** Standard Webhooks' schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '0,5s,5m,30m,2h,5h,10h,14h,20h,24h';
 
+/** WARMUP_SIZES: "512x512,768x768" → sizes; "" or "none" → none. */
+const sizesVar = z.string().transform((raw, ctx) => {
+  const sizes: Array<{ width: number; height: number }> = [];
+  if (raw.trim().toLowerCase() === 'none') return sizes;
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const m = /^(\d+)x(\d+)$/i.exec(item);
+    if (!m || Number(m[1]) <= 0 || Number(m[2]) <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected WIDTHxHEIGHT sizes separated by commas (e.g. 512x512,768x768), got "${item}"` });
+      return z.NEVER;
+    }
+    sizes.push({ width: Number(m[1]), height: Number(m[2]) });
+  }
+  return sizes;
+});
+
+/** Bytes, or 0 for "no limit". */
+const bytesOrZero = z.string().transform((raw, ctx) => (raw.trim() === '0' ? 0 : bytesVar.safeParse(raw).success ? bytesVar.parse(raw) : (ctx.addIssue({ code: 'custom', message: `expected 0 or a size in bytes (e.g. 8GiB), got "${raw}"` }), z.NEVER)));
+
 const nonEmpty = z.string().transform((raw, ctx) => {
   const v = raw.trim();
   if (v === '') { ctx.addIssue({ code: 'custom', message: 'must not be empty' }); return z.NEVER; }
@@ -128,6 +146,9 @@ const SPECS: VariableSpec[] = [
   { name: 'RECONCILE_INTERVAL_MS', default: '15000', description: 'How often one worker process checks unfinished jobs against the queue (requeues a job whose queue entry is gone, fails one the queue failed without us: worker_lost) and deletes jobs past RESULT_TTL. A job is checked once unchanged for this long.', schema: intVar(100) },
   { name: 'EXECUTION_PROVIDERS', default: 'cpu', description: `ONNX Runtime execution providers in order of preference: ${EXECUTION_PROVIDERS.join(', ')}.`, schema: listVar(EXECUTION_PROVIDERS) },
   { name: 'ORT_CPU_MEM_ARENA', default: 'true', description: 'ONNX Runtime CPU memory arena (faster; false lowers peak memory).', schema: booleanVar },
+  { name: 'MODEL_CACHE_MAX', default: '2', description: 'Models a worker keeps loaded; the least recently used is released when another loads (a later job for it loads it again).', schema: intVar(1, 64) },
+  { name: 'MODEL_CACHE_BYTES', default: '0', description: 'Weight bytes a worker keeps loaded (e.g. 8GiB), models and LoRA-merged copies together; least recently used released first. 0: no byte limit (MODEL_CACHE_MAX only).', schema: bytesOrZero },
+  { name: 'WARMUP_SIZES', default: undefined, description: 'Sizes each model is warmed up at when it loads (e.g. 512x512,768x768): the first job at a warmed size runs at steady speed; the worker is ready after the default model\'s warm-up. Unset: the model\'s native size; empty or none: no warm-up.', schema: sizesVar },
   { name: 'MAX_BODY_BYTES', default: '32MiB', description: 'Largest request body (JSON or multipart); room for two base64 images at MAX_IMAGE_BYTES. Larger: 413.', schema: bytesVar },
   { name: 'MAX_IMAGE_BYTES', default: '10MiB', description: 'Largest input image (decoded bytes, or fetched from a URL). Larger: 413.', schema: bytesVar },
   { name: 'MAX_IMAGE_PIXELS', default: '16777216', description: 'Largest input image in pixels (4096 × 4096), checked before decoding.', schema: intVar(1) },

@@ -19,6 +19,8 @@ export interface SessionConfig {
   intraOpNumThreads?: number;
   /** Default true (faster; costs memory on large UNets). */
   enableCpuMemArena?: boolean;
+  /** ORT's memory pattern (one planned block per input shape; default true). */
+  enableMemPattern?: boolean;
   /** Where fallbacks and choices are reported (default console.warn). */
   log?: (message: string) => void;
 }
@@ -40,7 +42,7 @@ function sessionOptions(cfg: SessionConfig, ep: ExecutionProviderName): ort.Infe
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: cfg.enableCpuMemArena ?? true,
-    enableMemPattern: true,
+    enableMemPattern: cfg.enableMemPattern ?? true,
   };
 }
 

@@ -29,7 +29,11 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   const info = await readModelInfo(dir);
   const schedFile = join(info.dir, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = JSON.parse(await readFile(schedFile, 'utf8')) as SchedulerConfig;
-  const open = (name: string) => createSession(join(info.dir, name, 'model.onnx'), cfg);
+  const open = (name: string, over: Partial<SessionConfig> = {}) => createSession(join(info.dir, name, 'model.onnx'), { ...cfg, ...over });
+  // The VAE graphs run once per image (not once per step): an arena would keep their peak
+  // activations (GBs at 512² and up) for the life of the process, for little speed. Plain
+  // allocations are returned to the system after each run.
+  const once = { enableCpuMemArena: false, enableMemPattern: false };
   const xl = info.sdxl;
   const textEncoders: TextEncoderModel[] = [];
   for (const name of xl?.textEncoders ?? []) {
@@ -40,9 +44,9 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   if (unet.takesAddedConditioning !== !!xl) {
     throw new ModelFolderError(unet.file, xl ? 'an SDXL UNet graph needs the inputs "text_embeds" and "time_ids"' : 'graph takes SDXL inputs (text_embeds, time_ids) but the folder is not an SDXL pipeline');
   }
-  const vaeDecoder = new VaeDecoderModel(await open('vae_decoder'));
+  const vaeDecoder = new VaeDecoderModel(await open('vae_decoder', once));
   const vaeEncoder = info.capabilities.includes('img2img') || info.capabilities.includes('inpaint')
-    ? new VaeEncoderModel(await open('vae_encoder'))
+    ? new VaeEncoderModel(await open('vae_encoder', once))
     : null;
   if (unet.inChannels !== null && unet.inChannels !== info.unetInChannels) {
     throw new ModelFolderError(unet.file, `graph takes ${unet.inChannels} channels but unet/config.json says in_channels ${info.unetInChannels}`);

@@ -13,7 +13,7 @@ import type { Scheduler } from '../schedulers/types.ts';
 import { loadSdModels, type SdModels } from '../models/sd-models.ts';
 import type { HiddenStates } from '../models/unet-model.ts';
 import type { SessionConfig } from '../models/onnx-session.ts';
-import { SDXL_DEFAULT_STRENGTH, type ModelInfo } from '../models/model-info.ts';
+import { checkSize, SDXL_DEFAULT_STRENGTH, type ModelInfo } from '../models/model-info.ts';
 import type { PromptTokenizer } from '../text/text-encoder-fn.ts';
 import { blendConditioning } from './prompt-blend.ts';
 import { encodeSdConditioning, encodeSdxlConditioning, unetTextFeeds, type TextConditioning } from './text-conditioning.ts';
@@ -29,8 +29,14 @@ import type { GenerateOptions, GenerateRequest, GenerateResult } from './types.t
 export const DEFAULT_MAX_UNET_BATCH_ELEMENTS = 2 * 4 * 64 * 64;
 
 export interface PipelineLoadOptions extends SessionConfig {
-  /** Run each graph once at a small size so the first job does not pay for lazy initialisation (default true). */
+  /** Warm the graphs up when loading (default true): see warmupSizes. */
   warmup?: boolean;
+  /**
+   * Sizes of the warm-up runs (one step, CFG on, one VAE decode each): ORT sizes its buffers and
+   * picks its kernels per input shape, so a size warmed here runs its first real job at steady
+   * speed. Default: the model's native size; empty: no warm-up. Sizes the model refuses are skipped.
+   */
+  warmupSizes?: ReadonlyArray<{ width: number; height: number }>;
   /** Which ATen normal kernel the seeds reproduce (default 'avx2', what x86-64 diffusers runs). */
   rngKernel?: 'avx2' | 'default';
   /**
@@ -63,7 +69,16 @@ export class StableDiffusionPipeline {
     const folders = models.info.sdxl?.textEncoders.map((e) => (e === 'text_encoder' ? 'tokenizer' : 'tokenizer_2')) ?? ['tokenizer'];
     const tokenizers = await Promise.all(folders.map((f) => ClipTokenizer.fromDirectory(`${models.info.dir}/${f}`)));
     const pipe = new StableDiffusionPipeline(models, tokenizers, opts);
-    if (opts.warmup ?? true) await pipe.warmup();
+    if (opts.warmup ?? true) {
+      const sizes = opts.warmupSizes ?? [{ width: models.info.nativeSize, height: models.info.nativeSize }];
+      for (const { width, height } of sizes) {
+        const refused = checkSize(models.info, width, height);
+        if (refused) { opts.log?.(`warm-up of ${models.info.id} at ${width}x${height} skipped: ${refused}`); continue; }
+        const started = performance.now();
+        await pipe.warmup(width, height);
+        opts.log?.(`warm-up of ${models.info.id} at ${width}x${height}: ${Math.round(performance.now() - started)} ms`);
+      }
+    }
     return pipe;
   }
 
@@ -71,14 +86,13 @@ export class StableDiffusionPipeline {
     return this.models.info;
   }
 
-  /** A one-step job at the smallest accepted size: initialises every graph's kernels. */
-  async warmup(): Promise<void> {
-    const size = this.info.sizeStep;
+  /** A one-step CFG job at this size (default: the smallest accepted): initialises every graph's kernels and buffers for it. */
+  async warmup(width = this.info.sizeStep, height = width): Promise<void> {
     const mode = this.info.capabilities[0]!;
-    const gray = { data: new Uint8Array(size * size * 3).fill(128), width: size, height: size };
+    const gray = { data: new Uint8Array(width * height * 3).fill(128), width, height };
     await this.generate({
-      mode, prompt: '', width: size, height: size, steps: 1, guidanceScale: 2, seed: 0, numImages: 1, strength: 1,
-      ...(mode === 'txt2img' ? {} : { initImage: gray, maskImage: { data: new Uint8Array(size * size).fill(255), width: size, height: size } }),
+      mode, prompt: '', width, height, steps: 1, guidanceScale: 2, seed: 0, numImages: 1, strength: 1,
+      ...(mode === 'txt2img' ? {} : { initImage: gray, maskImage: { data: new Uint8Array(width * height).fill(255), width, height } }),
     });
   }
 

@@ -1,53 +1,92 @@
 /**
  * The engine thread: ORT's session.run blocks the thread it runs on, so pipelines live here and
- * the main event loop stays free. Pipelines are loaded on first use per model and kept.
+ * the main event loop stays free. Pipelines are loaded on first use per model and kept within the
+ * model cache's budget (pipeline-residency.ts).
  * Cancellation arrives through a shared Int32 flag, read between denoising steps and between images.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
 import { scanModels } from '../models/model-info.ts';
-import { LoraPipelineCache } from './lora-pipelines.ts';
+import { graphWeightBytes, sumBytes } from '../models/weight-bytes.ts';
+import type { EngineLora } from '../pipelines/types.ts';
+import { loraSetKey, mergeLoraPipeline } from './lora-pipelines.ts';
+import { PipelineResidency } from './pipeline-residency.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
 const opts = workerData as EngineThreadOptions;
 const port = parentPort!;
-const pipelines = new Map<string, Promise<StableDiffusionPipeline>>();
-// Jobs with LoRAs run on merged copies of a base pipeline, cached per (model, LoRA set).
-const loraPipelines = new LoraPipelineCache({
-  max: opts.loraPipelinesMax,
-  sessionConfig: {
-    executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads,
-    enableCpuMemArena: opts.enableCpuMemArena, log: (message) => post({ type: 'log', message }),
-  },
-  log: (message) => post({ type: 'log', message }),
-});
+const log = (message: string) => post({ type: 'log', message });
+const sessionConfig = {
+  executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads, enableCpuMemArena: opts.enableCpuMemArena, log,
+};
+// Base pipelines and LoRA-merged copies (per model and LoRA set) under one budget: MODEL_CACHE_MAX
+// models, loraPipelinesMax copies, MODEL_CACHE_BYTES weight bytes; least recently used released.
+const resident = new PipelineResidency<StableDiffusionPipeline>({
+  maxModels: opts.modelCacheMax, maxLoraPipelines: opts.loraPipelinesMax, maxBytes: opts.modelCacheBytes,
+}, log);
+/** Weight bytes per graph folder, per model (read once). */
+const graphBytes = new Map<string, Promise<Record<string, number>>>();
+let merges = 0;
 let queue: Promise<void> = Promise.resolve();
 
 function post(msg: FromEngine, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
 }
 
-async function pipelineFor(modelId: string): Promise<StableDiffusionPipeline> {
-  let p = pipelines.get(modelId);
-  if (!p) {
-    p = (async () => {
-      const { models: known, problems } = await scanModels(opts.modelsDir);
-      if (!known.some((m) => m.id === modelId)) {
-        const problem = problems.find((p) => p.id === modelId);
-        const why = problem ? `model "${modelId}" is not usable: ${problem.message}` : `unknown model "${modelId}"`;
-        throw Object.assign(new Error(`${why} (available: ${known.map((m) => m.id).join(', ')})`), { name: 'UnknownModelError' });
-      }
-      return StableDiffusionPipeline.load(join(resolve(opts.modelsDir), modelId), {
-        executionProviders: opts.executionProviders, intraOpNumThreads: opts.intraOpNumThreads,
-        enableCpuMemArena: opts.enableCpuMemArena, warmup: opts.warmup ?? true, rngKernel: opts.rngKernel,
-        log: (message) => post({ type: 'log', message }),
-      });
-    })();
-    pipelines.set(modelId, p);
-    p.catch(() => pipelines.delete(modelId)); // a failed load may succeed later (files fixed)
+function bytesOf(modelId: string): Promise<Record<string, number>> {
+  let b = graphBytes.get(modelId);
+  if (!b) {
+    b = graphWeightBytes(join(resolve(opts.modelsDir), modelId)).catch(() => ({}));
+    graphBytes.set(modelId, b);
   }
-  return p;
+  return b;
+}
+
+async function pipelineFor(modelId: string): Promise<StableDiffusionPipeline> {
+  if (!resident.has(modelId)) {
+    const { models: known, problems } = await scanModels(opts.modelsDir);
+    if (!known.some((m) => m.id === modelId)) {
+      const problem = problems.find((p) => p.id === modelId);
+      const why = problem ? `model "${modelId}" is not usable: ${problem.message}` : `unknown model "${modelId}"`;
+      throw Object.assign(new Error(`${why} (available: ${known.map((m) => m.id).join(', ')})`), { name: 'UnknownModelError' });
+    }
+  }
+  return await resident.get(modelId, {
+    kind: 'model', bytes: sumBytes(await bytesOf(modelId)),
+    load: async () => {
+      const started = performance.now();
+      const value = await StableDiffusionPipeline.load(join(resolve(opts.modelsDir), modelId), {
+        ...sessionConfig, warmup: opts.warmup ?? true, warmupSizes: opts.warmupSizes, rngKernel: opts.rngKernel,
+      });
+      log(`model ${modelId} loaded in ${Math.round(performance.now() - started)} ms`);
+      return { value };
+    },
+  });
+}
+
+/** The LoRA-merged copy of `base` for this set (merged once, then kept under the same budget). */
+async function loraPipelineFor(modelId: string, base: StableDiffusionPipeline, loras: readonly EngineLora[]): Promise<StableDiffusionPipeline> {
+  const graphs = await bytesOf(modelId);
+  // Only the graphs the merge replaced are new weights; the others are the base's sessions.
+  const ownBytes = (p: StableDiffusionPipeline) => {
+    const m = p.models, b = base.models;
+    let n = m.unet !== b.unet ? graphs.unet ?? 0 : 0;
+    const names = b.info.sdxl ? b.info.sdxl.textEncoders : ['text_encoder'];
+    const mine = b.info.sdxl ? m.textEncoders : [m.textEncoder];
+    const theirs = b.info.sdxl ? b.textEncoders : [b.textEncoder];
+    names.forEach((name, i) => { if (mine[i] !== theirs[i]) n += graphs[name] ?? 0; });
+    return n;
+  };
+  return await resident.get(loraSetKey(modelId, loras), {
+    kind: 'lora', base: modelId, bytes: sumBytes(graphs, ['unet', 'text_encoder', 'text_encoder_2']),
+    load: async () => {
+      const started = performance.now();
+      const { pipeline, patched } = await mergeLoraPipeline(base, loras, sessionConfig);
+      log(`lora merge: ${loras.map((l) => `${l.name}:${l.scale}`).join(', ')} into ${modelId}: ${patched} weights in ${Math.round(performance.now() - started)} ms (merge #${++merges})`);
+      return { value: pipeline, bytes: ownBytes(pipeline) };
+    },
+  });
 }
 
 function serialize(err: unknown): SerializedError {
@@ -57,8 +96,7 @@ function serialize(err: unknown): SerializedError {
 
 async function run(msg: ToEngine): Promise<void> {
   if (msg.type === 'close') {
-    await loraPipelines.releaseAll();
-    for (const p of pipelines.values()) await p.then((x) => x.release(), () => undefined);
+    await resident.releaseAll();
     port.close();
     return;
   }
@@ -73,7 +111,7 @@ async function run(msg: ToEngine): Promise<void> {
     const checkCancel = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
     checkCancel();
     const loras = msg.request.loras ?? [];
-    const runner = loras.length > 0 ? await loraPipelines.get(msg.modelId, pipe, loras) : pipe;
+    const runner = loras.length > 0 ? await loraPipelineFor(msg.modelId, pipe, loras) : pipe;
     const result = await runner.generate(msg.request, {
       signal: controller.signal,
       // Read the shared flag at every cancellation point (between steps, groups and images).

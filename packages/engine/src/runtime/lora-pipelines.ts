@@ -17,6 +17,21 @@ export function loraSetKey(modelId: string, loras: readonly EngineLora[]): strin
   return `${modelId}|${parts.join(',')}`;
 }
 
+/** A copy of `base` with `loras` merged into its text encoder(s) and UNet (VAE shared). */
+export async function mergeLoraPipeline(base: StableDiffusionPipeline, loras: readonly EngineLora[], cfg: SessionConfig = {}):
+  Promise<{ pipeline: StableDiffusionPipeline; patched: number }> {
+  // Applied in key order, so the same set gives the same weights whatever the request's order.
+  const sorted = [...loras].sort((a, b) => (`${a.sha256}:${a.scale}` < `${b.sha256}:${b.scale}` ? -1 : 1));
+  const apps: LoraApplication[] = [];
+  for (const l of sorted) {
+    const file = await loadLoraFile(l.file, l.name);
+    if (file.sha256 !== l.sha256) throw new UnknownLoraError(l.name, `the file changed after the job was submitted (sha256 ${file.sha256.slice(0, 12)}…, expected ${l.sha256.slice(0, 12)}…)`);
+    apps.push({ name: l.name, adapter: file.adapter, scale: l.scale });
+  }
+  const { models, patched } = await loadLoraModels(base.models, apps, cfg);
+  return { pipeline: base.withModels(models), patched };
+}
+
 export class LoraPipelineCache {
   private readonly entries = new Map<string, Promise<StableDiffusionPipeline>>();
   private readonly max: number;
@@ -52,19 +67,11 @@ export class LoraPipelineCache {
 
   private async merge(modelId: string, base: StableDiffusionPipeline, loras: readonly EngineLora[]): Promise<StableDiffusionPipeline> {
     const started = performance.now();
-    // Applied in key order, so the same set gives the same weights whatever the request's order.
-    const sorted = [...loras].sort((a, b) => (`${a.sha256}:${a.scale}` < `${b.sha256}:${b.scale}` ? -1 : 1));
-    const apps: LoraApplication[] = [];
-    for (const l of sorted) {
-      const file = await loadLoraFile(l.file, l.name);
-      if (file.sha256 !== l.sha256) throw new UnknownLoraError(l.name, `the file changed after the job was submitted (sha256 ${file.sha256.slice(0, 12)}…, expected ${l.sha256.slice(0, 12)}…)`);
-      apps.push({ name: l.name, adapter: file.adapter, scale: l.scale });
-    }
-    const { models, patched } = await loadLoraModels(base.models, apps, this.cfg);
+    const { pipeline, patched } = await mergeLoraPipeline(base, loras, this.cfg);
     this.merges++;
     const ms = Math.round(performance.now() - started);
     this.log(`lora merge: ${loras.map((l) => `${l.name}:${l.scale}`).join(', ')} into ${modelId}: ${patched} weights in ${ms} ms (merge #${this.merges})`);
-    return base.withModels(models);
+    return pipeline;
   }
 
   /** Releases the merged pipelines of one model (its base pipeline is going away). */

@@ -9,6 +9,12 @@ export interface EngineThreadOptions {
   enableCpuMemArena?: boolean;
   /** Warm each pipeline when it is first loaded (default true). */
   warmup?: boolean;
+  /** WARMUP_SIZES: sizes warmed when a model loads (default: its native size; empty: none). */
+  warmupSizes?: Array<{ width: number; height: number }>;
+  /** MODEL_CACHE_MAX: base models kept loaded (default 2; least recently used released). */
+  modelCacheMax?: number;
+  /** MODEL_CACHE_BYTES: weight bytes kept loaded, models and LoRA copies together (0/absent: no byte limit). */
+  modelCacheBytes?: number;
   rngKernel?: 'avx2' | 'default';
   /** LoRA-merged pipelines kept (least recently used released first; default 2). */
   loraPipelinesMax?: number;
