@@ -3,8 +3,11 @@
 // CreateJobRequest-shaped body and call this; they never validate, store or queue on their own.
 import { randomUUID } from 'node:crypto';
 import {
-  CreateJobRequest, fieldErrors, fieldProblem, HttpProblem, validationProblem, WEBHOOK_EVENTS, type ImageField, type InputImageRef,
+  CreateJobRequest, fieldErrors, fieldProblem, HttpProblem, IMAGE_FIELDS, validationProblem, WEBHOOK_EVENTS,
+  type ImageField, type InputImageRef, type JobParams, type WebhookEventType,
 } from '@sdsvc/contracts';
+import type { ModelInfo } from '@sdsvc/engine/model-info';
+import { prepareAnimation } from './prepare-animation.ts';
 import type { RgbImage } from '@sdsvc/images';
 import { processPrompt, PromptSyntaxError, type ProcessedPrompt } from '@sdsvc/prompt';
 import type { JobRecord } from '@sdsvc/jobs';
@@ -61,45 +64,73 @@ function replayOf(outcome: IdemOutcome, claimed: boolean): string | null {
   return outcome.status === 'replay' ? outcome.jobId : null;
 }
 
+/** What a validated job needs to be stored and queued; the decoding of its input images waits
+ *  until the Idempotency-Key is claimed. */
+interface JobPlan {
+  type: JobRecord['type'];
+  model: ModelInfo;
+  webhook?: { url: string; events?: readonly WebhookEventType[] };
+  metadata?: Record<string, unknown>;
+  /** Decodes the inputs; returns the images to store, the output size and what the cost limits see. */
+  decode(): Promise<{ images: Partial<Record<ImageField, RgbImage>>; size: { width: number; height: number }; steps: number; numImages: number }>;
+  /** The normalised params once the inputs are stored. */
+  params(inputs: Record<string, InputImageRef>, size: { width: number; height: number }): JobParams;
+}
+
 export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promise<Submitted> {
-  const { config, store, queue, idempotency, objectStore, catalog } = deps;
-  const limits: ImageLimits = { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, allowHttp: config.allowPrivateUrls };
+  const idemKey = input.idempotencyKey ?? null;
+  if (idemKey) {
+    const existing = replayOf(await deps.idempotency.check(idemKey, input.hash), false);
+    if (existing) return { id: existing, replayed: true };
+  }
+  const plan = input.body.type === 'animation' ? await planAnimationJob(deps, input) : await planImageJob(deps, input);
+  return await enqueuePlan(deps, input, plan);
+}
+
+async function checkWebhook(deps: SubmissionDeps, webhook: { url: string } | undefined): Promise<void> {
+  if (!webhook) return;
+  if (!deps.config.webhookSecret) throw fieldProblem(400, 'webhooks_not_configured', 'webhook', 'webhooks are disabled on this server (WEBHOOK_SECRET is unset)');
+  try {
+    await deps.checkWebhookUrl(webhook.url);
+  } catch (err) {
+    throw fieldProblem(400, 'url_not_allowed', 'webhook.url', `webhook.url: ${(err as Error).message}`);
+  }
+}
+
+async function modelOr400(deps: SubmissionDeps, requested: string | undefined): Promise<ModelInfo> {
+  const modelId = requested ?? deps.config.defaultModel;
+  const model = await deps.catalog.get(modelId);
+  if (model) return model;
+  const unusable = await deps.catalog.problem(modelId);
+  if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
+  throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
+}
+
+function checkSafetyOptOut(safety: boolean | undefined, input: SubmitInput): void {
+  if (safety === false && !input.safetyExempt) {
+    throw fieldProblem(403, 'safety_not_exempt', 'safety', 'safety: false needs an API key listed in SAFETY_EXEMPT_KEYS');
+  }
+}
+
+function imageLimits(deps: SubmissionDeps): ImageLimits {
+  const { config } = deps;
+  return { maxBytes: config.maxImageBytes, maxPixels: config.maxImagePixels, allowHttp: config.allowPrivateUrls };
+}
+
+/** txt2img, img2img and inpaint jobs (CreateJobRequest). */
+async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<JobPlan> {
   const parsed = CreateJobRequest.safeParse(input.body);
   if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, input.body));
   const req = parsed.data;
-
-  const log = input.log ?? deps.logger;
-  const idemKey = input.idempotencyKey ?? null;
-  if (idemKey) {
-    const existing = replayOf(await idempotency.check(idemKey, input.hash), false);
-    if (existing) return { id: existing, replayed: true };
-  }
-
-  if (req.webhook) {
-    if (!config.webhookSecret) throw fieldProblem(400, 'webhooks_not_configured', 'webhook', 'webhooks are disabled on this server (WEBHOOK_SECRET is unset)');
-    try {
-      await deps.checkWebhookUrl(req.webhook.url);
-    } catch (err) {
-      throw fieldProblem(400, 'url_not_allowed', 'webhook.url', `webhook.url: ${(err as Error).message}`);
-    }
-  }
-
-  const modelId = req.model ?? config.defaultModel;
-  const model = await catalog.get(modelId);
-  if (!model) {
-    const unusable = await catalog.problem(modelId);
-    if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
-    throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
-  }
+  await checkWebhook(deps, req.webhook);
+  const model = await modelOr400(deps, req.model);
   checkSdxlFields(req, model);
   const prompt = processPromptOr400(req);
   if (deps.promptPolicy?.blocks(prompt.prompt)) {
     // Names no term: the list is the operator's, and a named term teaches how to get around it.
     throw fieldProblem(400, 'prompt_blocked', 'prompt', 'the prompt is not allowed by this server\'s content policy');
   }
-  if (req.safety === false && !input.safetyExempt) {
-    throw fieldProblem(403, 'safety_not_exempt', 'safety', 'safety: false needs an API key listed in SAFETY_EXEMPT_KEYS');
-  }
+  checkSafetyOptOut(req.safety, input);
   const reference = referenceSource(req, prompt);
   const needs = req.type === 'txt2img' && reference ? 'img2img' : req.type;
   if (!model.capabilities.includes(needs)) {
@@ -110,9 +141,65 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
     const hint = lower === 'default' || REQUEST_SCHEDULERS.includes(lower) ? ` (names are lower case: did you mean "${lower}"?)` : '';
     throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}"${hint}; valid schedulers: default, ${REQUEST_SCHEDULERS.join(', ')}`);
   }
-
   const loras = await resolveJobLoras(deps, req, prompt, model);
+  const limits = imageLimits(deps);
+  return {
+    type: req.type, model, webhook: req.webhook, metadata: req.metadata,
+    async decode() {
+      // Decode every input before anything is stored: a bad image costs no storage.
+      const files = input.files ?? new Map<ImageField, Buffer>();
+      const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
+      const images: Partial<Record<ImageField, RgbImage>> = {};
+      if (req.init_image !== undefined) images.init_image = await decodeImage('init_image', await read('init_image', req.init_image), limits);
+      if (req.mask_image !== undefined && images.init_image) {
+        images.mask_image = await decodeMaskAt(await read('mask_image', req.mask_image), images.init_image, limits);
+      }
+      if (reference) images.reference_image = await decodeImage('reference_image', await read('reference_image', reference.value), limits);
+      const size = chooseSize(req, model, images.init_image ?? images.reference_image);
+      return { images, size, steps: req.steps, numImages: req.num_images };
+    },
+    params(inputs, size) {
+      const params = buildParams(req, prompt, size, inputs, model);
+      if (loras.length > 0) params.loras = loras;
+      return params;
+    },
+  };
+}
 
+/** Animation jobs (CreateAnimationRequest): validated by prepareAnimation, stored like the others. */
+async function planAnimationJob(deps: SubmissionDeps, input: SubmitInput): Promise<JobPlan> {
+  const requested = typeof input.body.model === 'string' ? input.body.model : undefined;
+  const model = await modelOr400(deps, requested);
+  const limits = imageLimits(deps);
+  const files = input.files ?? new Map<ImageField, Buffer>();
+  let init: RgbImage | undefined;
+  // Validation first (no image decoded yet); the init image is decoded after the claim.
+  const probe = await prepareAnimation(deps, input.body, model, async () => ({ data: new Uint8Array(0), width: model.nativeSize, height: model.nativeSize }));
+  const req = probe.request;
+  await checkWebhook(deps, req.webhook);
+  checkSafetyOptOut(req.safety, input);
+  let prepared = probe;
+  return {
+    type: 'animation', model, webhook: req.webhook, metadata: req.metadata,
+    async decode() {
+      if (req.init_image !== undefined) {
+        init = await decodeImage('init_image', await readImageSource('init_image', req.init_image, files.get('init_image'), deps.fetchImage, limits), limits);
+        prepared = await prepareAnimation(deps, input.body, model, async () => init!);
+      }
+      const { width, height } = prepared.params;
+      return { images: init ? { init_image: init } : {}, size: { width, height }, steps: req.steps, numImages: req.frames };
+    },
+    params(inputs) {
+      return { ...prepared.params, ...(Object.keys(inputs).length > 0 ? { inputs } : {}) } as JobParams;
+    },
+  };
+}
+
+async function enqueuePlan(deps: SubmissionDeps, input: SubmitInput, plan: JobPlan): Promise<Submitted> {
+  const { store, queue, idempotency, objectStore } = deps;
+  const log = input.log ?? deps.logger;
+  const idemKey = input.idempotencyKey ?? null;
+  const { model } = plan;
   // Claim the Idempotency-Key before any work: a twin arriving now waits for this job, or hears
   // 409 idempotency_in_progress; if this request fails, the key is released for a retry.
   const id = randomUUID();
@@ -123,33 +210,24 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   const stored: string[] = [];
   let created: JobRecord;
   try {
-    // Decode every input before anything is stored: a bad image costs no storage.
-    const files = input.files ?? new Map<ImageField, Buffer>();
-    const read = (field: ImageField, value: string) => readImageSource(field, value, files.get(field), deps.fetchImage, limits);
-    const decoded: { init?: RgbImage; mask?: RgbImage; reference?: RgbImage } = {};
-    if (req.init_image !== undefined) decoded.init = await decodeImage('init_image', await read('init_image', req.init_image), limits);
-    if (req.mask_image !== undefined && decoded.init) {
-      decoded.mask = await decodeMaskAt(await read('mask_image', req.mask_image), decoded.init, limits);
-    }
-    if (reference) decoded.reference = await decodeImage('reference_image', await read('reference_image', reference.value), limits);
-    const size = chooseSize(req, model, decoded.init ?? decoded.reference);
-
-    await enforceLimits(deps, { request: req, model, size, owner: input.owner ?? null, jobId: id }); // cost limits, active-job quota
+    const decoded = await plan.decode();
+    const { size } = decoded;
+    // Cost limits, active-job quota. An animation counts its frames as images.
+    await enforceLimits(deps, {
+      request: { steps: decoded.steps, num_images: decoded.numImages } as CreateJobRequest, model, size, owner: input.owner ?? null, jobId: id,
+    });
     const inputs: Record<string, InputImageRef> = {};
-    const keep = (field: ImageField, img: RgbImage | undefined) => {
-      if (!img) return;
+    for (const field of IMAGE_FIELDS) {
+      const img = decoded.images[field];
+      if (!img) continue;
       stored.push(inputKey(objectStore, id, field)); // before the upload: a partial one is cleaned up too
-      return storeInput(objectStore, id, field, img).then((ref) => { inputs[field] = ref; });
-    };
-    await keep('init_image', decoded.init);
-    await keep('mask_image', decoded.mask);
-    await keep('reference_image', decoded.reference);
-    const params = buildParams(req, prompt, size, inputs, model);
-    if (loras.length > 0) params.loras = loras;
+      inputs[field] = await storeInput(objectStore, id, field, img);
+    }
+    const params = plan.params(inputs, size);
 
     const rec = {
-      id, type: req.type, model: model.id, params, metadata: req.metadata ?? null, owner: input.owner ?? null,
-      webhook: req.webhook ? { url: req.webhook.url, events: req.webhook.events ?? [...WEBHOOK_EVENTS] } : null,
+      id, type: plan.type, model: model.id, params, metadata: plan.metadata ?? null, owner: input.owner ?? null,
+      webhook: plan.webhook ? { url: plan.webhook.url, events: [...(plan.webhook.events ?? WEBHOOK_EVENTS)] } : null,
     };
     const enqueue = () => queue.add(id, { jobId: id, model: model.id });
     // Record + queue entry in one round trip when the queue writes on the store's connection.
@@ -174,6 +252,6 @@ export async function submitJob(deps: SubmissionDeps, input: SubmitInput): Promi
   // Queued: twins get this job from now on. Should this write fail, the pending claim expires
   // in a minute (twins hear 409 idempotency_in_progress until then), the job runs regardless.
   if (idemKey) await idempotency.commit(idemKey, id, input.hash).catch((e: unknown) => log.warn({ err: e, job_id: id }, 'could not commit the Idempotency-Key'));
-  log.info({ job_id: id, type: req.type, model: model.id }, 'job queued');
+  log.info({ job_id: id, type: plan.type, model: model.id }, 'job queued');
   return { id, replayed: false, record: created };
 }
