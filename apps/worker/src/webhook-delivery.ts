@@ -46,7 +46,7 @@ export async function startWebhookDelivery(opts: { config: Config; logger: Logge
   logger.info('webhook delivery worker started');
   return {
     async close() {
-      await delivery.close();
+      await delivery.close({ graceMs: config.shutdownGraceMs }); // a slow receiver must not outlast the grace period
       await store.close();
       await objects.close();
       await connection.quit().catch(() => connection.disconnect());

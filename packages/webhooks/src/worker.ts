@@ -41,7 +41,10 @@ export interface WebhookWorkerOptions {
 
 export interface WebhookWorker {
   worker: Worker<WebhookJobData>;
-  close(): Promise<void>;
+  /** Stops taking messages and waits for the deliveries in flight; with `graceMs`, at most that
+   *  long: then it stops without them (their lock lapses and they are delivered again later, with
+   *  the same webhook-id). */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 /** Carries the delay chosen for the next attempt to the backoff strategy. */
@@ -65,6 +68,8 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   };
 
   const slots = new HostSlots(opts.perHostConcurrency ?? 2);
+  let inFlight = 0;
+  const whenIdle: Array<() => void> = [];
   const busyDelayMs = opts.busyDelayMs ?? 1000;
 
   const processor = async (job: Job<WebhookJobData>, token?: string) => {
@@ -75,10 +80,12 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       await job.moveToDelayed(Date.now() + Math.round(busyDelayMs * (0.5 + Math.random())), token);
       throw new DelayedError();
     }
+    inFlight++;
     try {
       return await deliver(job);
     } finally {
       release();
+      if (--inFlight === 0) for (const wake of whenIdle.splice(0)) wake();
     }
   };
 
@@ -118,5 +125,19 @@ export function startWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     },
   });
   worker.on('error', (err) => opts.onError?.(err));
-  return { worker, close: () => worker.close() };
+  return {
+    worker,
+    async close({ graceMs }: { graceMs?: number } = {}) {
+      if (graceMs === undefined) return await worker.close();
+      // Stop taking messages, wait (bounded) for the deliveries in flight, then close: without
+      // waiting when some are still running (a plain close() cannot be cut short once started).
+      await worker.pause(true).catch(() => {});
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => { whenIdle.push(resolve); timer = setTimeout(resolve, graceMs); });
+        clearTimeout(timer);
+      }
+      await worker.close(inFlight > 0);
+    },
+  };
 }

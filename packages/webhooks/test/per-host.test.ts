@@ -102,3 +102,23 @@ test('a receiver that never answers holds at most 2 of 4 slots; the fast receive
     await dispatcher.close();
   }
 });
+
+test('close({ graceMs }) does not wait for a receiver that never answers', async () => {
+  const connection = { host: redis.host, port: redis.port };
+  const dispatcher = new WebhookDispatcher({ connection, prefix: 'perhost-close', schedule: [0] });
+  const worker = startWebhookWorker({ connection, prefix: 'perhost-close', secret, schedule: [0], timeoutMs: 5000, allowPrivate: true });
+  try {
+    const before = slow.held.length;
+    await dispatcher.notify({ id: 'held', webhook: { url: slow.url } }, 'job.started', { id: 'held' });
+    await waitFor(() => slow.held.length === before + 1, { what: 'the request to be held', timeoutMs: 10_000 });
+    let closed = false;
+    const closing = worker.close({ graceMs: 200 }).then(() => { closed = true; });
+    await waitFor(() => closed, { what: 'close to return while the request is still held', timeoutMs: 10_000 });
+    await closing;
+    assert.equal(slow.held.length, before + 1, 'the receiver still holds the request');
+    // Let the abandoned delivery end (its lock lapses; a later worker would deliver it again).
+    for (const res of slow.held.splice(0)) res.writeHead(204).end();
+  } finally {
+    await dispatcher.close();
+  }
+});
