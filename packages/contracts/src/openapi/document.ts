@@ -9,7 +9,7 @@ const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 
 /** Any route may fail unexpectedly. */
-const ANY_ROUTE: ProblemCode[] = ['internal_error'];
+const ANY_ROUTE: ProblemCode[] = ['internal_error', 'overloaded'];
 
 /** Problem responses for `codes`, one per status (from PROBLEM_CODES), listing that status's codes. */
 export function problemResponses(codes: readonly ProblemCode[]): Record<number, ReturnType<typeof problem>> {
@@ -32,7 +32,9 @@ export const ROUTE_PROBLEMS = {
     'url_not_allowed', 'webhooks_not_configured', 'prompt_multiple_image_tags', 'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_lora_tag_invalid',
     'unauthorized', 'job_not_found', 'idempotency_conflict', 'payload_too_large', 'image_too_large', 'unsupported_media_type', 'queue_unavailable',
     'prompt_blocked', 'safety_not_exempt', 'invalid_schedule', 'format_unavailable', 'storage_unavailable',
+    'idempotency_in_progress', 'limit_exceeded', 'rate_limited', 'quota_exceeded',
   ],
+  adminQueues: ['unauthorized', 'forbidden'],
   getJob: ['unauthorized', 'job_not_found', 'store_unavailable'],
   streamJobEvents: ['unauthorized', 'job_not_found', 'store_unavailable', 'shutting_down'],
   cancelJob: ['unauthorized', 'job_not_found', 'job_finished', 'store_unavailable'],
@@ -47,6 +49,7 @@ export const ROUTE_PROBLEMS = {
     'prompt_image_tag_invalid', 'prompt_image_tag_in_negative', 'prompt_too_long', 'unauthorized', 'job_not_found', 'payload_too_large',
     'image_too_large', 'unsupported_media_type', 'queue_unavailable', 'generation_failed', 'generation_timeout',
     'unknown_lora', 'lora_incompatible', 'lora_invalid', 'prompt_lora_tag_invalid', 'limit_exceeded', 'prompt_blocked', 'rate_limited', 'quota_exceeded',
+    'content_blocked', 'storage_unavailable',
   ],
 } satisfies Record<string, ProblemCode[]>;
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -70,7 +73,9 @@ const paths = {
       requestBody: {
         required: true,
         content: {
-          ...json('CreateJobRequest'),
+          'application/json': {
+            schema: { oneOf: [ref('CreateJobRequest'), ref('CreateAnimationRequest')] },
+          },
           'multipart/form-data': {
             schema: {
               type: 'object',
@@ -169,6 +174,15 @@ const paths = {
       operationId: 'ready',
       summary: 'Redis and storage reachable',
       responses: { 200: { description: 'ready' }, ...problemResponses(ROUTE_PROBLEMS.ready) },
+    },
+  },
+  '/admin/queues': {
+    get: {
+      operationId: 'queueDashboard',
+      summary: 'Queue dashboard (bull-board) for the generate and webhook queues',
+      description: 'HTML. Admin API keys only (ADMIN_API_KEYS or an `:admin` line of API_KEYS_FILE); ADMIN_TOKEN when no keys are configured.',
+      security: [{ bearer: [] }],
+      responses: { 200: { description: 'The dashboard', content: { 'text/html': { schema: { type: 'string' } } } }, ...problemResponses(ROUTE_PROBLEMS.adminQueues) },
     },
   },
   ...compatPaths(ROUTE_PROBLEMS.openaiImages),

@@ -15,6 +15,9 @@ export function buildRegistry() {
     WebhookEventType: c.WebhookEventType,
     WebhookSpec: c.WebhookSpec,
     CreateJobRequest: c.CreateJobRequest,
+    CreateAnimationRequest: c.CreateAnimationRequest,
+    AnimationParams: c.AnimationParams,
+    AnimationResult: c.AnimationResult,
     PromptWeight: c.PromptWeight,
     InputImageRef: c.InputImageRef,
     JobParams: c.JobParams,
@@ -40,7 +43,7 @@ export function buildRegistry() {
 }
 
 /** Schemas a client sends: described as input (fields with defaults are optional). */
-const REQUEST_SCHEMAS = ['CreateJobRequest', 'WebhookSpec', 'LoraRef', ...COMPAT_REQUEST_SCHEMAS];
+const REQUEST_SCHEMAS = ['CreateJobRequest', 'CreateAnimationRequest', 'WebhookSpec', 'LoraRef', ...COMPAT_REQUEST_SCHEMAS];
 
 export function componentSchemas(): Record<string, Record<string, unknown>> {
   const registry = buildRegistry();
