@@ -63,7 +63,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('Redis down: POST, GET and cancel answer 503 with Retry-After at once; SSE gets an error event; all recover when Redis is back', async () => {
+test('Redis down: POST, GET and cancel answer 503 with Retry-After at once; SSE gets an error event; all recover when Redis is back', async (t) => {
   const created = await call('POST', '/v1/jobs', { prompt: 'before the outage' });
   assert.equal(created.status, 202);
   const id = created.json.id as string;
@@ -82,9 +82,17 @@ test('Redis down: POST, GET and cancel answer 503 with Retry-After at once; SSE 
   assert.equal(last.event, 'error', JSON.stringify(events));
   assert.equal((last.data as { code: string }).code, 'store_unavailable');
 
-  assertUnavailable(await call('POST', '/v1/jobs', { prompt: 'during the outage' }), 'queue_unavailable');
-  assertUnavailable(await call('GET', `/v1/jobs/${id}`), 'store_unavailable');
-  assertUnavailable(await call('POST', `/v1/jobs/${id}/cancel`), 'store_unavailable');
+  const took: string[] = [];
+  const timed = async (what: string, p: () => ReturnType<typeof call>) => {
+    const started = performance.now();
+    const r = await p();
+    took.push(`${what} ${Math.round(performance.now() - started)} ms`);
+    return r;
+  };
+  assertUnavailable(await timed('POST', () => call('POST', '/v1/jobs', { prompt: 'during the outage' })), 'queue_unavailable');
+  assertUnavailable(await timed('GET', () => call('GET', `/v1/jobs/${id}`)), 'store_unavailable');
+  assertUnavailable(await timed('cancel', () => call('POST', `/v1/jobs/${id}/cancel`)), 'store_unavailable');
+  t.diagnostic(`503 answers while Redis is down: ${took.join(', ')}`);
   const sse = await fetch(`${base}/v1/jobs/${id}/events`, { signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
   assert.equal(sse.status, 503);
   assert.equal(((await sse.json()) as { code: string }).code, 'store_unavailable');
@@ -105,12 +113,14 @@ test('Redis down: POST, GET and cancel answer 503 with Retry-After at once; SSE 
   assert.equal(canceled.json.status, 'canceled');
 });
 
-test('Redis frozen (SIGSTOP: connected, silent): a read answers 503 store_unavailable after the command timeout, then recovers', async () => {
+test('Redis frozen (SIGSTOP: connected, silent): a read answers 503 store_unavailable after the command timeout, then recovers', async (t) => {
   const created = await call('POST', '/v1/jobs', { prompt: 'before the freeze' });
   assert.equal(created.status, 202);
   redis!.process.kill('SIGSTOP');
   try {
+    const started = performance.now();
     assertUnavailable(await call('GET', `/v1/jobs/${created.json.id}`), 'store_unavailable');
+    t.diagnostic(`503 while Redis is frozen: ${Math.round(performance.now() - started)} ms (command timeout 1500 ms)`);
   } finally {
     redis!.process.kill('SIGCONT');
   }
