@@ -97,6 +97,9 @@ describe('Redis outage end to end', { timeout: 240_000 }, () => {
 
   test('Redis stopped while jobs are queued and running: 503 at once, not ready; restarted with AOF: every accepted job succeeds', async () => {
     assert.equal(await readyz(), 200, 'the worker is ready (Redis up, engine loaded)');
+    const metrics = await fetch(`${workerHealth}/metrics`);
+    assert.equal(metrics.status, 200, 'the health port also serves /metrics');
+    assert.match(await metrics.text(), /^# HELP /m);
     const accepted: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await call('POST', '/v1/jobs', { ...JOB, seed: i });
