@@ -45,8 +45,8 @@ export function releaseWaits(store: JobStore): void {
 /**
  * Resolves when the job is finished, `ms` passed, or the app closes (Prefer: wait); never rejects.
  * Follows the job's events and also re-reads the record every poll interval, so a lost message
- * (subscriber reconnect) cannot make it wait for nothing. When Redis cannot be reached it returns
- * early: the caller's next read answers 503.
+ * (subscriber reconnect) cannot make it wait for nothing. When Redis cannot be reached at the start
+ * it returns at once (the caller's read answers 503).
  */
 export async function waitUntilFinished(store: JobStore, id: string, ms: number): Promise<void> {
   const s = settingsOf(store);
@@ -61,7 +61,9 @@ export async function waitUntilFinished(store: JobStore, id: string, ms: number)
   try {
     unsubscribe = await store.subscribe(id, (e) => { if (finished(e.record)) wake(); });
     poll = setInterval(() => {
-      store.get(id).then((rec) => { if (finished(rec)) wake(); }, () => wake());
+      // A failed read (Redis away for a moment) keeps waiting: the job was accepted, and the
+      // answer at the end of the wait is the job, or 503 if Redis is still unreachable.
+      store.get(id).then((rec) => { if (finished(rec)) wake(); }, () => {});
     }, s.pollMs);
     if (finished(await store.get(id))) return; // it may have finished before we subscribed
     await woken;
