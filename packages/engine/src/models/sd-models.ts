@@ -30,17 +30,21 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   const schedFile = join(info.dir, 'scheduler', 'scheduler_config.json');
   const schedulerConfig = JSON.parse(await readFile(schedFile, 'utf8')) as SchedulerConfig;
   const open = (name: string, over: Partial<SessionConfig> = {}) => createSession(join(info.dir, name, 'model.onnx'), { ...cfg, ...over });
-  // The VAE graphs run once per image (not once per step): an arena would keep their peak
-  // activations (GBs at 512² and up) for the life of the process, for little speed. Plain
-  // allocations are returned to the system after each run.
-  const once = { enableCpuMemArena: false, enableMemPattern: false };
+  // Memory per graph (test/bench/memory.bench.ts): the VAE graphs run once per image, not once per
+  // step: an arena would keep their peak activations (GBs at 512² and up) for the life of the
+  // process. Without it, the memory pattern's one planned block per run is returned to the system
+  // after the run (the pattern keeps it faster than one allocation per tensor). The UNet keeps the
+  // arena (much faster per step) but not the memory pattern: with both, the planned block is
+  // allocated beside the arena's chunks from the first run and the peak doubles (tiny model, 512²:
+  // 6.8 GB vs 3.8 GB) for no speed.
+  const once = { enableCpuMemArena: false, enableMemPattern: cfg.enableMemPattern ?? true };
   const xl = info.sdxl;
   const textEncoders: TextEncoderModel[] = [];
   for (const name of xl?.textEncoders ?? []) {
     textEncoders.push(new TextEncoderModel(await open(name), { hiddenStates: 'penultimate', pooled: name === 'text_encoder_2' }));
   }
   const textEncoder = textEncoders[0] ?? new TextEncoderModel(await open('text_encoder'));
-  const unet = new UnetModel(await open('unet'));
+  const unet = new UnetModel(await open('unet', { enableMemPattern: cfg.enableMemPattern ?? false }));
   if (unet.takesAddedConditioning !== !!xl) {
     throw new ModelFolderError(unet.file, xl ? 'an SDXL UNet graph needs the inputs "text_embeds" and "time_ids"' : 'graph takes SDXL inputs (text_embeds, time_ids) but the folder is not an SDXL pipeline');
   }
