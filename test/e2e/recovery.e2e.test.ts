@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { readPng } from '../support/png.ts';
-import { slowStepsEnv, unetRuns, type ServiceProcess } from '../support/service-process.ts';
+import { slowStepsEnv, unetRunsOfJob, type ServiceProcess } from '../support/service-process.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
@@ -78,7 +78,7 @@ describe('recovery end to end (short BullMQ lock)', { timeout: 120_000 }, () => 
     t.diagnostic(`job ran ~${span} ms (${(span / LOCK_MS).toFixed(1)} lock periods), steps ~${stepMs.join('/')} ms (lock ${LOCK_MS} ms, renewed every ${LOCK_MS / 2} ms), ${renewals} lock renewals seen in ${running.length} samples`);
     // The premise, checked rather than assumed: every UNet evaluation of the job was held longer
     // than the whole lock, so without renewals during a step the lock would have lapsed.
-    const runs = unetRuns(worker).filter((r) => String(r.dims) === '2,4,8,8'); // not the warm-up's
+    const runs = unetRunsOfJob(worker, job.id); // not the warm-up's
     assert.equal(runs.length, done.progress.total, 'one UNet evaluation per step');
     assert.ok(runs.every((r) => r.ms > LOCK_MS), `each step held longer than the lock: ${runs.map((r) => r.ms).join(',')} ms`);
     // BullMQ renews every LOCK_MS / 2: at least once inside each step.

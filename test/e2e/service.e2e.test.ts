@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack.ts';
 import { startS3 } from '../support/s3.ts';
-import { slowStepsEnv, unetRuns, type ServiceProcess } from '../support/service-process.ts';
+import { slowStepsEnv, unetRuns, unetRunsOfJob, type ServiceProcess } from '../support/service-process.ts';
 import { readPng } from '../support/png.ts';
 import { collectSse, type SseEvent } from '../support/sse.ts';
 import { blurMask, decodeMask } from '@sdsvc/images';
@@ -194,14 +194,14 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
       // is logged before them. A worker that only marked the record would have run all of its steps.
       const next = await stack.postJob({ prompt: 'after cancel', width: 64, height: 64, steps: 2, scheduler: 'euler' });
       assert.equal((await stack.waitForJob(next.id, (j) => TERMINAL.includes(j.status), 'to finish')).status, 'succeeded');
-      await worker.waitForLog((l) => l.msg === 'test hook: unet run' && String(l.dims) === '2,4,8,8', 'the next job on the engine');
-      const runs = unetRuns(worker);
-      const canceledRuns = runs.filter((r) => String(r.dims) === '2,4,12,12');
-      const firstNext = runs.findIndex((r) => String(r.dims) === '2,4,8,8');
+      await worker.waitForLog((l) => l.msg === 'test hook: unet run' && String(l.dims) === '2,4,8,8' && unetRunsOfJob(worker, next.id).length > 0, 'the next job on the engine');
+      const nextStarted = unetRunsOfJob(worker, next.id)[0]!.at;
+      const canceledRuns = unetRunsOfJob(worker, job.id, nextStarted);
+      assert.ok(canceledRuns.every((r) => String(r.dims) === '2,4,12,12'), 'the canceled job\'s runs');
       assert.ok(canceledRuns.length >= done.progress.step, `${canceledRuns.length} UNet runs for ${done.progress.step} steps`);
       // At most the step in flight when the flag was seen finishes after the last recorded progress.
       assert.ok(canceledRuns.length <= done.progress.step + 1, `the engine kept computing: ${canceledRuns.length} runs, canceled at step ${done.progress.step}/${done.progress.total}`);
-      assert.ok(runs.slice(firstNext).every((r) => String(r.dims) !== '2,4,12,12'), 'no step of the canceled job after the next job started');
+      assert.ok(unetRuns(worker).every((r) => r.at < nextStarted || String(r.dims) !== '2,4,12,12'), 'no step of the canceled job after the next job started');
       assert.deepEqual((await stack.getJob(job.id)).progress, done.progress, 'progress frozen after cancel');
     });
   });

@@ -110,3 +110,14 @@ export function slowStepsEnv(ms: number): Record<string, string> {
 export function unetRuns(svc: ServiceProcess): Array<{ dims: number[]; at: number; ms: number }> {
   return svc.logs.filter((l) => l.msg === 'test hook: unet run') as unknown as Array<{ dims: number[]; at: number; ms: number }>;
 }
+
+/**
+ * The UNet runs of one job: those that started after the worker logged `job started` for it (and,
+ * when given, before `until`), so warm-up runs and other jobs' runs do not count whatever their size.
+ */
+export function unetRunsOfJob(svc: ServiceProcess, jobId: string, until = Infinity): Array<{ dims: number[]; at: number; ms: number }> {
+  const started = svc.logs.find((l) => l.job_id === jobId && l.msg === 'job started');
+  if (!started) return [];
+  const from = Date.parse(String(started.time));
+  return unetRuns(svc).filter((r) => r.at >= from && r.at < until);
+}
