@@ -49,20 +49,32 @@ export function requireFloat(spec: IoSpec, file: string): 'float32' | 'float16' 
   throw new ModelFolderError(file, `"${spec.name}" is ${spec.type}; expected float32 or float16`);
 }
 
+/**
+ * A float16 tensor over raw half bits. On runtimes with Float16Array (Node 24) onnxruntime-common
+ * wraps Uint16Array data in a Float16Array view, which onnxruntime-node 1.30's binding cannot read
+ * ("not enough space: expected N, got 0"); the binding reads the tensor's `data`, so that is
+ * pinned to the bits (the same memory as the view, so getData() and friends still agree).
+ */
+export function float16Tensor(bits: Uint16Array, dims: readonly number[]): ort.Tensor {
+  const t = new ort.Tensor('float16', bits, dims);
+  if (!(t.data instanceof Uint16Array)) Object.defineProperty(t, 'data', { value: bits, enumerable: true });
+  return t;
+}
+
 /** A float tensor of the graph's dtype over `data` (no copy for float32). */
 export function floatTensor(type: 'float32' | 'float16', data: Float32Array, dims: readonly number[]): ort.Tensor {
   if (type === 'float32') return new ort.Tensor('float32', data, dims);
-  return new ort.Tensor('float16', float32ToFloat16Bits(data), dims);
+  return float16Tensor(float32ToFloat16Bits(data), dims);
 }
 
 /** The float32 view of an output (no copy for float32). */
 export function floatData(t: ort.Tensor): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
   if (t.type === 'float16') {
-    const d = t.data as unknown;
-    // ORT may hand back Float16Array where the runtime has it, else raw bits.
-    if (d instanceof Uint16Array) return float16BitsToFloat32(d);
-    return Float32Array.from(d as ArrayLike<number>);
+    // Float16Array where the runtime has it (Node 24), else Uint16Array: the same half bits either way.
+    const d = t.data as unknown as ArrayBufferView & { length: number; BYTES_PER_ELEMENT: number };
+    if (d.BYTES_PER_ELEMENT !== 2) throw new Error(`float16 output held in ${d.constructor.name}`);
+    return float16BitsToFloat32(new Uint16Array(d.buffer, d.byteOffset, d.length));
   }
   throw new Error(`unexpected output dtype ${t.type}`);
 }

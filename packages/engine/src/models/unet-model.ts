@@ -8,7 +8,6 @@ import * as ort from 'onnxruntime-node';
 import type { LoadedSession } from './onnx-session.ts';
 import { findInput, findOutput, fixedBatch, floatData, floatTensor, requireFloat, type IoSpec } from './graph-io.ts';
 import { ModelFolderError } from './model-info.ts';
-import { float32ToFloat16Bits } from './float16.ts';
 
 const KNOWN_INPUTS = new Set(['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids']);
 
@@ -143,7 +142,7 @@ export class UnetModel {
     switch (this.timestep.type) {
       case 'int64': return new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(Math.round(t))), this.timestepDims);
       case 'int32': return new ort.Tensor('int32', new Int32Array(n).fill(Math.round(t)), this.timestepDims);
-      case 'float16': return new ort.Tensor('float16', float32ToFloat16Bits(new Float32Array(n).fill(t)), this.timestepDims);
+      case 'float16': return floatTensor('float16', new Float32Array(n).fill(t), this.timestepDims);
       default: return new ort.Tensor('float32', new Float32Array(n).fill(t), this.timestepDims);
     }
   }
