@@ -131,6 +131,30 @@ test('Redis frozen (SIGSTOP: connected, silent): a read answers 503 store_unavai
   assert.equal(back.json.id, created.json.id);
 });
 
+test('Redis lost during Prefer: wait: the accepted job is still answered 202 (as created), not a 503 that invites a resubmit', async () => {
+  const probe = new Redis(`redis://127.0.0.1:${redisPort}`);
+  const jobCount = async () => (await probe.keys('outage:job:*')).filter((k) => !k.endsWith(':webhook-attempts')).length;
+  const before = await jobCount();
+  const waiting = fetch(`${base}/v1/jobs`, {
+    method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait=20' },
+    body: JSON.stringify({ prompt: 'waiting through an outage' }), signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS * 3),
+  });
+  await waitFor(async () => (await jobCount()) > before, { what: 'the Prefer: wait job to be recorded' });
+  probe.disconnect();
+  await stopRedis();
+  try {
+    const res = await waiting;
+    const body = (await res.json()) as { id?: string; status?: string; code?: string };
+    assert.equal(res.status, 202, JSON.stringify(body));
+    assert.equal(body.status, 'queued');
+    assert.match(res.headers.get('location') ?? '', /^\/v1\/jobs\//);
+  } finally {
+    await startRedis();
+    // The API reconnects by itself; the next test needs it back.
+    await waitFor(async () => (await call('GET', '/v1/jobs/none')).status === 404, { timeoutMs: 15_000, intervalMs: 100, what: 'the API to reach Redis again' });
+  }
+});
+
 test('close: open SSE streams get a last event and Prefer: wait requests answer with the job as it stands', async () => {
   const created = await call('POST', '/v1/jobs', { prompt: 'open at shutdown' });
   const id = created.json.id as string;

@@ -1,5 +1,6 @@
 // POST /v1/jobs: the /v1 protocol adapter over the submission service. It reads the body (JSON or
 // multipart), hands it to JobService.submit, and answers with the job resource (Prefer: wait).
+import { asRedisUnavailable } from '@sdsvc/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { JobResource } from '@sdsvc/contracts';
@@ -30,12 +31,21 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
 
   async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean, created?: JobRecord): Promise<JobResource> {
     const wait = preferredWait(request.headers.prefer);
+    let rec: JobRecord | null | undefined;
     if (wait !== null) {
-      await waitUntilFinished(store, id, wait * 1000);
+      try {
+        await waitUntilFinished(store, id, wait * 1000);
+        rec = await jobs.get(id, request);
+      } catch (err) {
+        // Redis went away while we waited: the job was accepted all the same, and a 503 would
+        // make the client submit it again. Answer 202 with the job as it was created.
+        if (!created || !asRedisUnavailable(err)) throw err;
+        request.log.warn({ job_id: id, err: (err as Error).message }, 'Prefer: wait ended by a Redis outage; answering with the job as created');
+      }
       reply.header('preference-applied', `wait=${wait}`);
     }
     // Without a wait, the record just written is the answer (no read-back).
-    const rec = wait === null && created ? created : await jobs.get(id, request);
+    rec ??= created ?? await jobs.get(id, request);
     if (!rec) throw new HttpProblem(404, 'job_not_found', `job ${id} no longer exists`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     reply.code(202).header('location', `/v1/jobs/${id}`);
