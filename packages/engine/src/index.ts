@@ -3,6 +3,9 @@ export { EngineHost, EngineThreadDiedError, type EngineHostOptions, type EngineS
 export { StableDiffusionPipeline, type PipelineLoadOptions } from './pipelines/stable-diffusion-pipeline.ts';
 export { SDXL_REQUEST_FIELDS, type GenerateMode, type GenerateOptions, type GenerateRequest, type GenerateResult, type MaskImage, type RgbImage, type ImageSize, type CropCoords } from './pipelines/types.ts';
 export { abortError } from './pipelines/abort.ts';
+export type { PreviewImage, PreviewOptions } from './preview/step-previewer.ts';
+export { SD_LATENT_RGB, SDXL_LATENT_RGB, latentsToRgb } from './preview/latent-rgb.ts';
+export { TAESD_PATH } from './preview/preview-decoders.ts';
 export type { EngineLora } from './pipelines/types.ts';
 export { LoraPipelineCache, loraSetKey, DEFAULT_LORA_PIPELINES_MAX } from './runtime/lora-pipelines.ts';
 export {

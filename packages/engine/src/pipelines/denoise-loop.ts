@@ -11,6 +11,7 @@ import type { GenerateOptions } from './types.ts';
 import type { InitialState } from './prepare-latents.ts';
 import { applyGuidance, blendMasked, writeLeadingChannels } from './latent-ops.ts';
 import { checkpoint } from './abort.ts';
+import type { StepPreviewer } from '../preview/step-previewer.ts';
 
 export interface DenoiseInput {
   unet: UnetModel;
@@ -25,6 +26,8 @@ export interface DenoiseInput {
   /** Progress across a job denoised in several groups: steps already done, and the job's total (default 0 and timesteps.length). */
   stepOffset?: number;
   totalSteps?: number;
+  /** Live previews of this job (GenerateOptions.preview), when asked for. */
+  previewer?: StepPreviewer;
 }
 
 export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promise<Latents> {
@@ -60,9 +63,12 @@ export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promi
       opts.probe('unet_step0_out', pred, [rows, c, h, w]);
     }
     const noisePred = cfg ? applyGuidance(pred, input.guidanceScale, new Float32Array(batch * c * hw)) : pred;
-    latents = scheduler.step({ data: noisePred, dims: latents.dims }, t, latents, { generator: input.generator }).prevSample;
+    const xt = latents;
+    const stepped = scheduler.step({ data: noisePred, dims: latents.dims }, t, latents, { generator: input.generator });
+    latents = stepped.prevSample;
     if (state.blend) latents = blendKnown(scheduler, state.blend, timesteps, i, latents, batch, c);
     opts.probe?.('latents', latents.data, latents.dims);
+    await input.previewer?.afterStep(offset + i + 1, total, latents.dims, { scheduler, out: { ...stepped, prevSample: latents }, sample: xt.data, modelOutput: noisePred, timestep: t });
     opts.onStep?.(offset + i + 1, total, latents);
   }
   return latents;

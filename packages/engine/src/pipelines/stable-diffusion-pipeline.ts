@@ -25,6 +25,8 @@ import { checkpoint } from './abort.ts';
 import { sliceState } from './prepare-latents.ts';
 import { validateRequest } from './validate-request.ts';
 import type { GenerateOptions, GenerateRequest, GenerateResult } from './types.ts';
+import { PreviewDecoders } from '../preview/preview-decoders.ts';
+import { StepPreviewer } from '../preview/step-previewer.ts';
 
 export const DEFAULT_MAX_UNET_BATCH_ELEMENTS = 2 * 4 * 64 * 64;
 
@@ -55,11 +57,14 @@ export class StableDiffusionPipeline {
   readonly tokenizers: readonly PromptTokenizer[];
   private readonly rngKernel: 'avx2' | 'default';
   readonly maxUnetBatchElements: number;
+  /** Live-preview decoders of this folder (shared with LoRA copies: the latent space is the base's). */
+  readonly previews: PreviewDecoders;
 
-  private constructor(models: SdModels, tokenizers: PromptTokenizer[], opts: PipelineLoadOptions) {
+  private constructor(models: SdModels, tokenizers: PromptTokenizer[], opts: PipelineLoadOptions, previews?: PreviewDecoders) {
     this.models = models;
     this.tokenizer = tokenizers[0]!;
     this.tokenizers = tokenizers;
+    this.previews = previews ?? new PreviewDecoders(models.info, opts);
     this.rngKernel = opts.rngKernel ?? 'avx2';
     this.maxUnetBatchElements = opts.maxUnetBatchElements ?? DEFAULT_MAX_UNET_BATCH_ELEMENTS;
   }
@@ -170,6 +175,8 @@ export class StableDiffusionPipeline {
     let final = state.latents.data;
     // Text feeds per group shape (SDXL time ids also depend on the group's start parity).
     const hiddenByShape = new Map<string, HiddenStates>();
+    const preview = opts.preview && await this.previews.get();
+    const previewer = preview ? new StepPreviewer(preview, opts.preview!) : undefined;
     for (let g = 0; g < groups.length; g++) {
       const [start, n] = groups[g]!;
       const key = `${n}:${start % 2}`;
@@ -181,7 +188,7 @@ export class StableDiffusionPipeline {
         generator: opts.noise ?? generators!.slice(start, start + n),
         state: groups.length === 1 ? state : sliceState(state, start, n),
         unetInChannels: this.info.unetInChannels,
-        stepOffset: g * timesteps.length, totalSteps: groups.length * timesteps.length,
+        stepOffset: g * timesteps.length, totalSteps: groups.length * timesteps.length, previewer,
       }, opts);
       if (latents) latents.set(out.data, start * per);
       else final = out.data;
@@ -224,10 +231,11 @@ export class StableDiffusionPipeline {
 
   /** The same pipeline over other sessions of this folder (LoRA-merged graphs); tokenizers and settings are shared. */
   withModels(models: SdModels): StableDiffusionPipeline {
-    return new StableDiffusionPipeline(models, [...this.tokenizers], { rngKernel: this.rngKernel, maxUnetBatchElements: this.maxUnetBatchElements });
+    return new StableDiffusionPipeline(models, [...this.tokenizers], { rngKernel: this.rngKernel, maxUnetBatchElements: this.maxUnetBatchElements }, this.previews.shared());
   }
 
   async release(): Promise<void> {
     await this.models.release();
+    await this.previews.release();
   }
 }

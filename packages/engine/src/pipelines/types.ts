@@ -1,6 +1,7 @@
 /** The engine's request/response shapes (see docs/ARCHITECTURE.md). */
 import type { NoiseGenerator } from '../random/noise-generator.ts';
 import type { Latents } from '../tensor.ts';
+import type { PreviewOptions } from '../preview/step-previewer.ts';
 
 export type GenerateMode = 'txt2img' | 'img2img' | 'inpaint';
 
@@ -98,6 +99,11 @@ export interface GenerateOptions {
   poll?: () => void;
   /** Tests: one source for every draw, in diffusers' order (replaces the per-image generators). */
   noise?: NoiseGenerator;
+  /**
+   * Live previews: every `everySteps` steps a small RGB image of the first image of the group being
+   * denoised (preview/step-previewer.ts). Reads the step's tensors only: the result does not change.
+   */
+  preview?: PreviewOptions;
   /** Tests: called with named intermediate tensors (text embeddings, first UNet call, latents per step). */
   probe?: (name: string, data: Float32Array, dims: readonly number[]) => void;
 }

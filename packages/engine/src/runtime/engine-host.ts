@@ -10,6 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { GenerateRequest, GenerateResult } from '../pipelines/types.ts';
+import type { PreviewImage } from '../preview/step-previewer.ts';
 import { abortError } from '../pipelines/abort.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
@@ -32,12 +33,15 @@ export type EngineHostOptions = EngineThreadOptions & EngineSupervision & {
 export interface HostGenerateOptions {
   onStep?: (step: number, total: number) => void;
   signal?: AbortSignal;
+  /** Live previews every `everySteps` steps (see GenerateOptions.preview); the image's buffer is the caller's. */
+  preview?: { everySteps: number; onPreview: (preview: PreviewImage) => void };
 }
 
 interface Pending {
   resolve(r: GenerateResult): void;
   reject(e: Error): void;
   onStep?: (step: number, total: number) => void;
+  onPreview?: (preview: PreviewImage) => void;
 }
 
 /** The engine thread died while this job was in flight: not the job's fault, run it again. */
@@ -118,6 +122,7 @@ export class EngineHost {
       const p = this.pending.get(msg.id);
       if (!p) return;
       if (msg.type === 'progress') return p.onStep?.(msg.step, msg.total);
+      if (msg.type === 'preview') return p.onPreview?.(msg.preview);
       this.pending.delete(msg.id);
       if (msg.type === 'result') p.resolve(msg.result);
       else p.reject(revive(msg.error));
@@ -170,16 +175,16 @@ export class EngineHost {
     this.up.catch(() => {});
   }
 
-  private async request<T>(build: (id: number) => ToEngine, onStep?: (step: number, total: number) => void): Promise<T> {
+  private async request<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview'> = {}): Promise<T> {
     await this.up;
-    return await this.send(build, onStep);
+    return await this.send(build, listeners);
   }
 
-  private async send<T>(build: (id: number) => ToEngine, onStep?: (step: number, total: number) => void): Promise<T> {
+  private async send<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview'> = {}): Promise<T> {
     if (this.closed) throw new Error('EngineHost is closed');
     const id = this.nextId++;
     return await new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: GenerateResult) => void, reject, onStep });
+      this.pending.set(id, { resolve: resolve as (r: GenerateResult) => void, reject, ...listeners });
       this.worker.postMessage(build(id));
     });
   }
@@ -206,7 +211,9 @@ export class EngineHost {
     const onAbort = () => Atomics.store(flag, 0, 1);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await this.request<GenerateResult>((id) => ({ type: 'generate', id, modelId, request, cancel }), opts.onStep);
+      const preview = opts.preview ? { everySteps: opts.preview.everySteps } : undefined;
+      return await this.request<GenerateResult>((id) => ({ type: 'generate', id, modelId, request, cancel, ...(preview ? { preview } : {}) }),
+        { onStep: opts.onStep, onPreview: opts.preview?.onPreview });
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

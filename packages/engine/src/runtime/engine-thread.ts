@@ -117,6 +117,13 @@ async function run(msg: ToEngine): Promise<void> {
       // Read the shared flag at every cancellation point (between steps, groups and images).
       poll: checkCancel,
       onStep: (step, total) => post({ type: 'progress', id: msg.id, step, total }),
+      ...(msg.preview ? {
+        preview: {
+          everySteps: msg.preview.everySteps,
+          onPreview: (preview) => post({ type: 'preview', id: msg.id, preview }, [preview.data.buffer as ArrayBuffer]),
+          onError: (err) => log(`preview of job message ${msg.id} failed (no more previews for it): ${err.message}`),
+        },
+      } : {}),
     });
     post({ type: 'result', id: msg.id, result }, result.images.map((i) => i.data.buffer as ArrayBuffer));
   } catch (err) {

@@ -1,6 +1,7 @@
 /** Messages between EngineHost (main thread) and the engine thread. */
 import type { GenerateRequest, GenerateResult } from '../pipelines/types.ts';
 import type { ExecutionProviderName } from '../models/onnx-session.ts';
+import type { PreviewImage } from '../preview/step-previewer.ts';
 
 export interface EngineThreadOptions {
   modelsDir: string;
@@ -21,7 +22,7 @@ export interface EngineThreadOptions {
 }
 
 export type ToEngine =
-  | { type: 'generate'; id: number; modelId: string; request: GenerateRequest; cancel: SharedArrayBuffer }
+  | { type: 'generate'; id: number; modelId: string; request: GenerateRequest; cancel: SharedArrayBuffer; preview?: { everySteps: number } }
   | { type: 'preload'; id: number; modelId: string }
   | { type: 'close' };
 
@@ -29,6 +30,8 @@ export interface SerializedError { name: string; message: string; stack?: string
 
 export type FromEngine =
   | { type: 'progress'; id: number; step: number; total: number }
+  /** A live preview; `data` (HWC RGB) is transferred, not copied. */
+  | { type: 'preview'; id: number; preview: PreviewImage }
   | { type: 'result'; id: number; result: GenerateResult }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'log'; message: string };
