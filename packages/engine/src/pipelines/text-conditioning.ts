@@ -4,7 +4,7 @@
  * diffusers' added_cond_kwargs (pooled `text_embeds`, micro-conditioning `time_ids`).
  */
 import type { SdModels } from '../models/sd-models.ts';
-import type { HiddenStates } from '../models/unet-model.ts';
+import type { AddedConditioning, HiddenStates } from '../models/unet-model.ts';
 import { encodePromptPair } from '../text/encode-prompt.ts';
 import type { PromptTokenizer } from '../text/text-encoder-fn.ts';
 import { encodeSdxlPrompt } from '../text/sdxl-prompt-encoding.ts';
@@ -77,13 +77,24 @@ export async function encodeSdxlConditioning(models: SdModels, tokenizers: reado
  * equal the positive ones, their default).
  */
 export function unetTextFeeds(models: SdModels, text: TextConditioning, start: number, n: number, batch: number, cfg: boolean, probe?: Probe): HiddenStates {
+  const t = unetTextRows(text, start, n, batch, cfg);
+  if (t.added && start === 0) {
+    probe?.('add_text_embeds', t.added.textEmbeds, [t.rows, t.added.textEmbedsWidth]);
+    probe?.('add_time_ids', t.added.timeIds, [t.rows, t.added.timeIdsWidth]);
+  }
+  return models.unet.prepareHidden(t.data, t.rows, text.tokens, text.hidden, t.added);
+}
+
+/** The rows of unetTextFeeds as plain arrays (cross-request batches concatenate several jobs' rows). */
+export function unetTextRows(text: TextConditioning, start: number, n: number, batch: number, cfg: boolean):
+  { rows: number; data: Float32Array; added?: AddedConditioning } {
   const rows = cfg ? 2 * n : n;
   const per = text.tokens * text.hidden;
   const data = new Float32Array(rows * per);
   const isUncond = (r: number) => cfg && r < n;
   for (let r = 0; r < rows; r++) data.set(isUncond(r) ? text.uncond! : text.cond, r * per);
   const a = text.added;
-  if (!a) return models.unet.prepareHidden(data, rows, text.tokens, text.hidden);
+  if (!a) return { rows, data };
   const textEmbeds = new Float32Array(rows * a.textEmbedsWidth);
   const timeIds = new Float32Array(rows * a.timeIdsWidth);
   for (let r = 0; r < rows; r++) {
@@ -91,11 +102,5 @@ export function unetTextFeeds(models: SdModels, text: TextConditioning, start: n
     const globalRow = !cfg ? -1 : isUncond(r) ? start + r : batch + start + (r - n);
     timeIds.set(cfg && globalRow % 2 === 0 ? a.uncond!.timeIds : a.cond.timeIds, r * a.timeIdsWidth);
   }
-  if (start === 0) {
-    probe?.('add_text_embeds', textEmbeds, [rows, a.textEmbedsWidth]);
-    probe?.('add_time_ids', timeIds, [rows, a.timeIdsWidth]);
-  }
-  return models.unet.prepareHidden(data, rows, text.tokens, text.hidden, {
-    textEmbeds, textEmbedsWidth: a.textEmbedsWidth, timeIds, timeIdsWidth: a.timeIdsWidth,
-  });
+  return { rows, data, added: { textEmbeds, textEmbedsWidth: a.textEmbedsWidth, timeIds, timeIdsWidth: a.timeIdsWidth } };
 }
