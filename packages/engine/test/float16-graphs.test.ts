@@ -1,15 +1,18 @@
 // float16 graphs (optimum `--dtype fp16` exports) through onnxruntime-node on Node 24: exact half
 // I/O on a one-node graph, and the bundled tiny SD 1.5 converted to float16 (test/support/onnx-fp16.ts)
-// against its float32 original, end to end through StableDiffusionPipeline.
+// against its float32 original, end to end through StableDiffusionPipeline, with and without a LoRA
+// merged into the float16 weights.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { sha256Hex } from '@sdsvc/lora';
 import { floatData, floatTensor } from '../src/models/graph-io.ts';
 import { StableDiffusionPipeline } from '../src/pipelines/stable-diffusion-pipeline.ts';
-import type { GenerateRequest, RgbImage } from '../src/pipelines/types.ts';
+import { LoraPipelineCache } from '../src/runtime/lora-pipelines.ts';
+import type { EngineLora, GenerateRequest, RgbImage } from '../src/pipelines/types.ts';
 import { convertFolderToFloat16, convertModelToFloat16, scaleGraph } from './support/onnx-fp16.ts';
 import { MODELS_DIR, maxAbsDiff, relativeError } from './support/pipeline-golden.ts';
 
@@ -54,9 +57,16 @@ async function run(pipe: StableDiffusionPipeline, req: GenerateRequest): Promise
   return { latents, images: result.images };
 }
 
+const SRC = join(MODELS_DIR, 'tiny-sd15');
+const FP16 = join(tmp, 'tiny-sd15-fp16');
+const txt2img: GenerateRequest = {
+  mode: 'txt2img', prompt: 'a red fox in the snow', negativePrompt: 'blurry', promptSyntax: 'plain',
+  width: 64, height: 64, steps: 4, guidanceScale: 7.5, seed: 42, numImages: 2,
+};
+
 test('tiny SD 1.5 converted to float16 (text encoder, UNet, VAE) gives the float32 images within fp16 rounding', async () => {
-  const src = join(MODELS_DIR, 'tiny-sd15');
-  const dir = join(tmp, 'tiny-sd15-fp16');
+  const src = SRC;
+  const dir = FP16;
   assert.deepEqual(convertFolderToFloat16(src, dir), ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder']);
   // Every float input and output of every converted graph is float16 (as in optimum's fp16 export).
   for (const c of ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder']) {
@@ -68,10 +78,6 @@ test('tiny SD 1.5 converted to float16 (text encoder, UNet, VAE) gives the float
   const opts = { warmup: false, intraOpNumThreads: 1 };
   const [p32, p16] = await Promise.all([StableDiffusionPipeline.load(src, opts), StableDiffusionPipeline.load(dir, opts)]);
   try {
-    const txt2img: GenerateRequest = {
-      mode: 'txt2img', prompt: 'a red fox in the snow', negativePrompt: 'blurry', promptSyntax: 'plain',
-      width: 64, height: 64, steps: 4, guidanceScale: 7.5, seed: 42, numImages: 2,
-    };
     const a = await run(p32, txt2img);
     const b = await run(p16, txt2img);
     const e = relativeError(b.latents, a.latents);
@@ -89,6 +95,31 @@ test('tiny SD 1.5 converted to float16 (text encoder, UNet, VAE) gives the float
     const diff = maxAbsDiff(d.images[0]!.data, c.images[0]!.data);
     assert.ok(diff <= IMAGE_TOLERANCE, `img2img image differs by ${diff}/255`);
   } finally {
+    await Promise.all([p32.release(), p16.release()]);
+  }
+});
+
+test('a LoRA merged into the float16 graphs gives the float32 merge\'s images within fp16 rounding', async () => {
+  if (!existsSync(FP16)) convertFolderToFloat16(SRC, FP16); // when run alone (--test-name-pattern)
+  const file = join(MODELS_DIR, '../test/fixtures/lora/tiny-sd15-lora.kohya.safetensors');
+  const loras: EngineLora[] = [{ name: 'kohya', file, sha256: sha256Hex(readFileSync(file)), scale: 1 }];
+  const opts = { warmup: false, intraOpNumThreads: 1 };
+  const [p32, p16] = await Promise.all([StableDiffusionPipeline.load(SRC, opts), StableDiffusionPipeline.load(FP16, opts)]);
+  const cache = new LoraPipelineCache({ max: 2, sessionConfig: { intraOpNumThreads: 1 } });
+  try {
+    const req: GenerateRequest = { ...txt2img, numImages: 1, loras };
+    const a = await run(await cache.get('tiny-sd15', p32, loras), req);
+    const b = await run(await cache.get('tiny-sd15-fp16', p16, loras), req);
+    const plain = await run(p16, { ...txt2img, numImages: 1 });
+    const e = relativeError(b.latents, a.latents);
+    assert.ok(e > 0 && e <= LATENTS_TOLERANCE, `final latents relative error ${e}`);
+    const d = maxAbsDiff(b.images[0]!.data, a.images[0]!.data);
+    assert.ok(d <= IMAGE_TOLERANCE, `image differs by ${d}/255`);
+    // The merge took effect on the float16 weights: far more change than fp16 rounding.
+    const effect = relativeError(b.latents, plain.latents);
+    assert.ok(effect > 10 * LATENTS_TOLERANCE, `LoRA changed the fp16 latents by only ${effect}`);
+  } finally {
+    await cache.releaseAll();
     await Promise.all([p32.release(), p16.release()]);
   }
 });
