@@ -1,7 +1,8 @@
 // float16 graphs (optimum `--dtype fp16` exports) through onnxruntime-node on Node 24: exact half
 // I/O on a one-node graph, and the bundled tiny SD 1.5 converted to float16 (test/support/onnx-fp16.ts)
 // against its float32 original, end to end through StableDiffusionPipeline, with and without a LoRA
-// merged into the float16 weights.
+// merged into the float16 weights; then the other bundled models (SDXL, SD 2.x v-prediction,
+// 9-channel inpainting) converted the same way.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,8 +17,9 @@ import type { EngineLora, GenerateRequest, RgbImage } from '../src/pipelines/typ
 import { convertFolderToFloat16, convertModelToFloat16, scaleGraph } from './support/onnx-fp16.ts';
 import { MODELS_DIR, maxAbsDiff, relativeError } from './support/pipeline-golden.ts';
 
-// Measured fp16 vs fp32 on tiny-sd15, 64×64, 4 steps (this file's requests): final latents
-// relative error 1.1e-3, images at most 1/255 apart (txt2img and img2img). Bounds: ~4× / 3×.
+// Measured fp16 vs fp32, 64×64, 4 steps (this file's requests): final latents relative error
+// 0.9e-3 to 1.1e-3 on tiny-sd15 (txt2img, img2img, LoRA), 1.5e-3 tiny-sdxl, 2.0e-3 tiny-sd2-v,
+// 1.4e-3 tiny-sd15-inpaint; images at most 1/255 apart in every case. Bounds: 2.5× and more / 3×.
 const LATENTS_TOLERANCE = 5e-3;
 const IMAGE_TOLERANCE = 3;
 
@@ -123,3 +125,30 @@ test('a LoRA merged into the float16 graphs gives the float32 merge\'s images wi
     await Promise.all([p32.release(), p16.release()]);
   }
 });
+
+const W = 64;
+const inpaint: Partial<GenerateRequest> = {
+  mode: 'inpaint', strength: 1,
+  initImage: { data: new Uint8Array(W * W * 3).map((_, i) => (i * 37) % 256), width: W, height: W },
+  maskImage: { data: new Uint8Array(W * W).map((_, i) => (i % W < W / 2 ? 255 : 0)), width: W, height: W },
+};
+for (const [model, extra] of [['tiny-sdxl', {}], ['tiny-sd2-v', {}], ['tiny-sd15-inpaint', inpaint]] as const) {
+  test(`${model} converted to float16 gives the float32 image within fp16 rounding (${extra.mode ?? 'txt2img'})`, async () => {
+    const src = join(MODELS_DIR, model);
+    const dir = join(tmp, `${model}-fp16`);
+    assert.ok(convertFolderToFloat16(src, dir).includes('unet'));
+    const opts = { warmup: false, intraOpNumThreads: 1 };
+    const [p32, p16] = await Promise.all([StableDiffusionPipeline.load(src, opts), StableDiffusionPipeline.load(dir, opts)]);
+    try {
+      const req = { ...txt2img, numImages: 1, ...extra } as GenerateRequest;
+      const a = await run(p32, req);
+      const b = await run(p16, req);
+      const e = relativeError(b.latents, a.latents);
+      assert.ok(e > 0 && e <= LATENTS_TOLERANCE, `final latents relative error ${e}`);
+      const d = maxAbsDiff(b.images[0]!.data, a.images[0]!.data);
+      assert.ok(d <= IMAGE_TOLERANCE, `image differs by ${d}/255`);
+    } finally {
+      await Promise.all([p32.release(), p16.release()]);
+    }
+  });
+}
