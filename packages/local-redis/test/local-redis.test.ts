@@ -2,7 +2,10 @@
 // pid), and a port someone else holds is an error, never a silent "ready".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { redisProcessId, startLocalRedis } from '../src/index.ts';
 
@@ -38,5 +41,36 @@ test('redisProcessId: null for something that is not Redis', async () => {
     assert.equal(await redisProcessId('127.0.0.1', (silent.address() as AddressInfo).port, 300), null);
   } finally {
     silent.close();
+  }
+});
+
+test('a port lost to another process between probe and bind is retried on a fresh port', async () => {
+  // A redis-server stand-in whose first start fails as a lost race does (the real message), then
+  // the real server: startLocalRedis must try again on another port instead of giving up.
+  const dir = await mkdtemp(join(tmpdir(), 'sdsvc-redis-race-'));
+  const calls = join(dir, 'calls');
+  const binary = join(dir, 'redis-server');
+  await writeFile(calls, '');
+  await writeFile(binary, `#!/bin/sh
+echo "$2" >> "${calls}"
+if [ "$(wc -l < "${calls}")" -eq 1 ]; then
+  echo "# Warning: Could not create server TCP listening socket 127.0.0.1:$2: bind: Address already in use"
+  exit 1
+fi
+exec redis-server "$@"
+`);
+  await chmod(binary, 0o755);
+  try {
+    const redis = await startLocalRedis({ binary });
+    try {
+      const ports = (await readFile(calls, 'utf8')).trim().split('\n').map(Number);
+      assert.equal(ports.length, 2, 'one failed start, one retry');
+      assert.equal(ports[1], redis.port);
+      assert.equal(await redisProcessId('127.0.0.1', redis.port), redis.process.pid);
+    } finally {
+      await redis.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
