@@ -5,6 +5,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { findInput, floatTensor, requireFloat } from '@sdsvc/engine/graph-io';
 import { clipInput, readPreprocessConfig, type ClipPreprocessConfig, type Rgb8 } from './clip-preprocess.ts';
 
 export interface SafetyVerdict { nsfw: boolean }
@@ -67,9 +68,11 @@ export class SafetyChecker {
     const { width: cw, height: ch } = this.#config.crop;
     const pixels = new Float32Array(img.data.length);
     for (let i = 0; i < pixels.length; i++) pixels[i] = img.data[i]! / 255;
+    // fp16 exports (next to fp16 pipelines) take half-precision inputs.
+    const typeOf = (name: string) => requireFloat(findInput(this.#session, 'safety_checker/model.onnx', [name]), 'safety_checker/model.onnx');
     const out = await this.#session.run({
-      clip_input: new ort.Tensor('float32', this.clipInput(img), [1, 3, ch, cw]),
-      images: new ort.Tensor('float32', pixels, [1, img.height, img.width, 3]),
+      clip_input: floatTensor(typeOf('clip_input'), this.clipInput(img), [1, 3, ch, cw]),
+      images: floatTensor(typeOf('images'), pixels, [1, img.height, img.width, 3]),
     }, ['has_nsfw_concepts']);
     const flags = out.has_nsfw_concepts!.data as unknown as ArrayLike<boolean | number>;
     return { nsfw: Boolean(flags[0]) };

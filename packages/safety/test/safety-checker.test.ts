@@ -80,3 +80,28 @@ test('a flagged and a clean image are told apart in either order (no state betwe
 test('a folder without a checker is refused with a clear error', async () => {
   await assert.rejects(SafetyChecker.load(FIXTURES), /no safety checker/);
 });
+
+test('an fp16 export of the checker (as next to fp16 pipelines) gives the same flags', async (t) => {
+  const { mkdtemp, mkdir, writeFile, copyFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { convertModelToFloat16 } = await import('../../engine/test/support/onnx-fp16.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'sdsvc-fp16-checker-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'safety_checker'));
+  await mkdir(join(dir, 'feature_extractor'));
+  await writeFile(join(dir, 'safety_checker/model.onnx'), convertModelToFloat16(await readFile(`${MODEL}/safety_checker/model.onnx`)));
+  await copyFile(`${MODEL}/feature_extractor/preprocessor_config.json`, join(dir, 'feature_extractor/preprocessor_config.json'));
+  const ort = await import('onnxruntime-node');
+  const probe = await ort.InferenceSession.create(join(dir, 'safety_checker/model.onnx'));
+  const types = probe.inputMetadata.map((m) => (m.isTensor ? m.type : 'none'));
+  await probe.release();
+  assert.deepEqual(types, ['float16', 'float16'], 'the converted graph really takes half precision');
+  const half = await SafetyChecker.load(dir);
+  t.after(() => half.close());
+  for (const c of index.cases) {
+    const flags: boolean[] = [];
+    for (const img of c.images) flags.push((await half.check(await rgb8(img.file))).nsfw);
+    assert.deepEqual(flags, c.has_nsfw_concepts, c.id);
+  }
+});
