@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openaiAdapter, { jobs, modelMap: deps.config.openaiModelMap ?? {}, waitTimeoutS: deps.config.openaiWaitTimeoutS ?? 600 });
   if (deps.config.a1111Api ?? true) {
     await app.register(a1111Adapter, {
-      jobs, redis: deps.redis, modelsDir: deps.config.modelsDir, defaultModel: deps.config.defaultModel, basicAuth: deps.config.a1111ApiAuth ?? [],
+      jobs, redis: deps.redis, modelsDir: deps.config.modelsDir, defaultModel: deps.config.defaultModel, basicAuth: deps.config.a1111ApiAuth ?? [], loras,
     });
   }
   await app.register(operationsRoutes, { deps }); // /metrics, /openapi.*, /docs, /admin/queues, playground at /

@@ -56,6 +56,16 @@ test('GET /v1/loras lists every file with sha256, naming, ranks and components, 
   assert.equal(again.data.find((l) => l.id === 'new')?.naming, 'diffusers');
 });
 
+test('GET /sdapi/v1/loras lists the usable LoRAs in A1111\'s shape (names for <lora:name:scale>, no server paths)', async () => {
+  const res = await h.app.inject({ method: 'GET', url: '/sdapi/v1/loras' });
+  assert.equal(res.statusCode, 200);
+  const list = res.json() as Array<{ name: string; alias: string; path: string; metadata: object }>;
+  assert.ok(list.some((l) => l.name === 'ink' && l.alias === 'ink' && l.path === 'ink.safetensors'));
+  assert.ok(list.some((l) => l.name === 'styles/pencil'));
+  assert.ok(!list.some((l) => l.name === 'broken'), 'unreadable files are left out');
+  assert.ok(list.every((l) => !l.path.startsWith('/')), 'no absolute paths');
+});
+
 test('the loras field and prompt tags are applied and echoed in params', async () => {
   const res = await post({ prompt: 'a castle <lora:styles/pencil:0.5>, at dawn', loras: [{ name: 'ink' }] });
   assert.equal(res.statusCode, 202, res.body);

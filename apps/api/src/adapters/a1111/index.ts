@@ -23,6 +23,8 @@ export interface A1111AdapterOptions {
   modelsDir: string;
   defaultModel: string;
   basicAuth: ReadonlyArray<{ user: string; password: string }>;
+  /** LORA_DIR's adapters, listed by /sdapi/v1/loras (prompts use them as <lora:name:scale>). */
+  loras?: { list(): Promise<Array<{ id: string; error?: string | null }>> };
 }
 
 /** A1111 requests wait until their jobs end (or the client goes away); this only bounds a lost job. */
@@ -112,7 +114,10 @@ export async function a1111Adapter(app: FastifyInstance, opts: A1111AdapterOptio
   app.get('/sdapi/v1/latent-upscale-modes', route, async () => []);
   app.get('/sdapi/v1/sd-vae', route, async () => []);
   app.get('/sdapi/v1/embeddings', route, async () => ({ loaded: {}, skipped: {} }));
-  app.get('/sdapi/v1/loras', route, async () => []);
+  // A1111's shape; `path` is relative to LORA_DIR (no server paths leave the service).
+  app.get('/sdapi/v1/loras', route, async () => ((await opts.loras?.list()) ?? [])
+    .filter((l) => !l.error)
+    .map((l) => ({ name: l.id, alias: l.id, path: `${l.id}.safetensors`, metadata: {} })));
   app.get('/sdapi/v1/prompt-styles', route, async () => []);
   app.get('/sdapi/v1/hypernetworks', route, async () => []);
   app.get('/sdapi/v1/face-restorers', route, async () => []);
