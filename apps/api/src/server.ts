@@ -2,12 +2,12 @@
 // URL rules) into the app and listens. main.ts (process entry) calls it.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@sdsvc/config';
-import { createFailFastRedis, GenerateQueue, IdempotencyStore, JobStore, quitRedis, waitForRedisReady } from '@sdsvc/jobs';
+import { buildJobResource, createFailFastRedis, GenerateQueue, IdempotencyStore, JobStore, quitRedis, waitForRedisReady } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { processRegistry } from '@sdsvc/metrics';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { createObjectStore } from '@sdsvc/storage';
-import { WebhookDispatcher } from '@sdsvc/webhooks';
+import { startOutboxDrain, WebhookDispatcher } from '@sdsvc/webhooks';
 import { buildApp } from './app.ts';
 
 export interface RunningApi {
@@ -42,6 +42,13 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
   const dispatcher = config.webhookSecret
     ? new WebhookDispatcher({ connection: redis, prefix: config.queuePrefix, schedule: config.webhookRetrySchedule })
     : null;
+  // The webhook outbox (written by the job scripts) is drained by every worker process, and here
+  // too, so the job.canceled of a job canceled while queued leaves at once.
+  const drain = dispatcher ? startOutboxDrain({
+    redis, prefix: config.queuePrefix, dispatcher,
+    render: (entry) => buildJobResource(entry.record, { urlFor: (key) => objectStore.url(key) }),
+    onError: () => { /* retried on the next pass; Redis outages are logged above */ },
+  }) : null;
 
   const app = await buildApp({
     config, redis, store, queue, idempotency, objectStore, logger,
@@ -52,7 +59,7 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
     checkWebhookUrl: async (url) => {
       await assertPublicUrl(url, { allowPrivate: config.allowPrivateUrls, protocols: config.allowPrivateUrls ? ['https:', 'http:'] : ['https:'] });
     },
-    webhooks: dispatcher ? { notify: async (job, event) => { await dispatcher.notify(job, event, job); } } : undefined,
+    webhooks: drain ? { notify: async () => { drain.kick(); } } : undefined,
   });
   // Answers finished while the app closes (released Prefer: wait requests, requests in flight)
   // close their connection: Node closes idle keep-alive connections only once, when closing
@@ -75,6 +82,7 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
       // Bounded steps: with Redis down a QUIT would otherwise wait for a reconnect.
       await bounded(store.close(), 2000);
       await bounded(queue.close(), 2000);
+      await bounded(drain?.close(), 2000);
       await bounded(dispatcher?.close(), 2000);
       await bounded(objectStore.close(), 2000);
       await quitRedis(redis, 1000);

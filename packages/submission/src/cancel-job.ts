@@ -2,8 +2,8 @@
 // running → flagged for the worker, which stops between two denoising steps. A job whose queue
 // entry is not held by a live worker (waiting for a retry, handed back, a dead worker's) is
 // canceled here too. The job.canceled webhook is written to the outbox by the same Lua script as
-// the status change and sent by the workers' outbox drain.
-import type { CancelOutcome, JobRecord } from '@sdsvc/jobs';
+// the status change and sent by the outbox drains (workers, and the API: `webhooks.notify` asks it).
+import { buildJobResource, type CancelOutcome, type JobRecord } from '@sdsvc/jobs';
 import type { JobLog, SubmissionDeps } from './deps.ts';
 
 export interface Canceled {
@@ -25,6 +25,11 @@ export async function cancelJob(deps: SubmissionDeps, id: string, log: JobLog = 
   }
   const record = await deps.store.get(id);
   if (!record) return null;
+  // The job.canceled webhook is in the outbox already: ask for a drain now.
+  if (record.status === 'canceled' && deps.webhooks) {
+    await deps.webhooks.notify(await buildJobResource(record, { urlFor: (k) => deps.objectStore.url(k) }), 'job.canceled')
+      .catch((err: unknown) => log.warn({ err, job_id: id }, 'could not drain the webhook outbox'));
+  }
   log.info({ job_id: id, outcome, status: record.status }, 'cancel');
   return { outcome, record };
 }

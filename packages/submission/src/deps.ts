@@ -21,6 +21,7 @@ export type ImageFetcher = (url: string) => Promise<Buffer>;
 /** Rejects (error with `code` url_not_allowed) when a webhook URL may not be called. */
 export type UrlGuard = (url: string) => Promise<void>;
 
+/** The job's event is in the webhook outbox: get it out (the API kicks its outbox drain). */
 export interface WebhookNotifier { notify(job: JobResource, event: WebhookEventType): Promise<void> }
 
 /** What the service logs with: the app's logger, or a request's child logger (request_id). */
