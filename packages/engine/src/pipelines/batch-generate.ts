@@ -27,18 +27,14 @@ import { unetTextRows, type TextConditioning } from './text-conditioning.ts';
 import { validateRequest } from './validate-request.ts';
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline.ts';
 import type { GenerateOptions, GenerateRequest, GenerateResult } from './types.ts';
+import { batchKey } from './batch-key.ts';
+
+export { batchKey };
 
 /** One job of a batch, with its own progress and cancellation. */
 export interface BatchEntry {
   request: GenerateRequest;
   opts?: Pick<GenerateOptions, 'onStep' | 'signal' | 'poll'>;
-}
-
-/** Jobs with the same key can share a denoising batch. */
-export function batchKey(req: GenerateRequest, defaultStrength = 1): string {
-  const strength = req.mode === 'txt2img' ? '' : String(req.strength ?? defaultStrength);
-  const scheduler = !req.scheduler || req.scheduler.trim().toLowerCase() === 'default' ? 'default' : req.scheduler.trim().toLowerCase();
-  return [req.mode, req.width, req.height, scheduler, req.steps, strength, req.guidanceScale > 1 ? 'cfg' : 'nocfg'].join('|');
 }
 
 interface Part {

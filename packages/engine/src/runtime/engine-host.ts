@@ -12,7 +12,9 @@ import { Worker } from 'node:worker_threads';
 import type { GenerateRequest, GenerateResult } from '../pipelines/types.ts';
 import type { PreviewImage } from '../preview/step-previewer.ts';
 import { abortError } from '../pipelines/abort.ts';
-import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
+import type { BatchOutcome, EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
+import { batchKey } from '../pipelines/batch-key.ts';
+import { BatchCollector } from './batch-collector.ts';
 
 export interface EngineSupervision {
   /** Thread deaths tolerated within restartWindowMs before onFatal (default 5). */
@@ -28,6 +30,10 @@ export type EngineHostOptions = EngineThreadOptions & EngineSupervision & {
   log?: (message: string) => void;
   /** Node options of the engine thread (default: the process's). */
   execArgv?: string[];
+  /** BATCH_MAX_JOBS: concurrent compatible generate calls run as one denoising batch (default 1 = off). */
+  batchMaxJobs?: number;
+  /** BATCH_WAIT_MS: how long a call waits for companions (default 0: only those already waiting). */
+  batchWaitMs?: number;
 };
 
 export interface HostGenerateOptions {
@@ -41,6 +47,9 @@ interface Pending {
   resolve(r: GenerateResult): void;
   reject(e: Error): void;
   onStep?: (step: number, total: number) => void;
+  /** Batches: progress of request `index`. */
+  onIndexedStep?: (index: number, step: number, total: number) => void;
+  resolveBatch?: (results: BatchOutcome[]) => void;
   onPreview?: (preview: PreviewImage) => void;
 }
 
@@ -95,10 +104,20 @@ export class EngineHost {
   }
 
   static async start(opts: EngineHostOptions): Promise<EngineHost> {
-    const { log = (m: string) => console.warn(m), maxRestarts, restartWindowMs, restartBackoffMs, onFatal, execArgv, ...threadOpts } = opts;
+    const { log = (m: string) => console.warn(m), maxRestarts, restartWindowMs, restartBackoffMs, onFatal, execArgv, batchMaxJobs, batchWaitMs, ...threadOpts } = opts;
     const worker = await spawnThread(threadOpts, execArgv);
-    return new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log, execArgv);
+    const host = new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log, execArgv);
+    if ((batchMaxJobs ?? 1) > 1) {
+      host.batches = new BatchCollector(async (modelId, entries) => (entries.length === 1
+        ? [await host.generateOne(modelId, entries[0]!.request, entries[0]!.opts).then(
+          (value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason }))]
+        : await host.generateBatch(modelId, entries)), { maxJobs: batchMaxJobs!, waitMs: batchWaitMs ?? 0 });
+    }
+    return host;
   }
+
+  /** Set when batching is on (BATCH_MAX_JOBS > 1): generate calls go through it. */
+  batches: BatchCollector | null = null;
 
   /** True while a thread is running (false while it restarts, after close or after giving up). */
   isAlive(): boolean {
@@ -121,10 +140,11 @@ export class EngineHost {
       if (msg.type === 'log') return this.log(msg.message);
       const p = this.pending.get(msg.id);
       if (!p) return;
-      if (msg.type === 'progress') return p.onStep?.(msg.step, msg.total);
+      if (msg.type === 'progress') return msg.index === undefined ? p.onStep?.(msg.step, msg.total) : p.onIndexedStep?.(msg.index, msg.step, msg.total);
       if (msg.type === 'preview') return p.onPreview?.(msg.preview);
       this.pending.delete(msg.id);
       if (msg.type === 'result') p.resolve(msg.result);
+      else if (msg.type === 'batchResult') p.resolveBatch?.(msg.results);
       else p.reject(revive(msg.error));
     });
     worker.on('error', (err) => died(new EngineThreadDiedError(`engine thread crashed: ${err.message}`, { cause: err })));
@@ -175,16 +195,16 @@ export class EngineHost {
     this.up.catch(() => {});
   }
 
-  private async request<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview'> = {}): Promise<T> {
+  private async request<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview' | 'onIndexedStep'> = {}): Promise<T> {
     await this.up;
     return await this.send(build, listeners);
   }
 
-  private async send<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview'> = {}): Promise<T> {
+  private async send<T>(build: (id: number) => ToEngine, listeners: Pick<Pending, 'onStep' | 'onPreview' | 'onIndexedStep'> = {}): Promise<T> {
     if (this.closed) throw new Error('EngineHost is closed');
     const id = this.nextId++;
     return await new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: GenerateResult) => void, reject, ...listeners });
+      this.pending.set(id, { resolve: resolve as (r: GenerateResult) => void, resolveBatch: resolve as (r: BatchOutcome[]) => void, reject, ...listeners });
       this.worker.postMessage(build(id));
     });
   }
@@ -204,6 +224,17 @@ export class EngineHost {
   }
 
   async generate(modelId: string, request: GenerateRequest, opts: HostGenerateOptions = {}): Promise<GenerateResult> {
+    // Batching (when on) takes every job but those with live previews (a batch sends none).
+    if (this.batches && !opts.preview) {
+      const loras = (request.loras ?? []).map((l) => `${l.sha256}:${l.scale}`).sort().join(',');
+      const key = `${modelId}|${loras}#${batchKey(request)}`;
+      return await this.batches.submit(modelId, key, request, { onStep: opts.onStep, signal: opts.signal });
+    }
+    return await this.generateOne(modelId, request, opts);
+  }
+
+  /** One job on its own (no batching). */
+  async generateOne(modelId: string, request: GenerateRequest, opts: HostGenerateOptions = {}): Promise<GenerateResult> {
     const { signal } = opts;
     if (signal?.aborted) throw abortError(signal.reason);
     const cancel = new SharedArrayBuffer(4);
@@ -216,6 +247,33 @@ export class EngineHost {
         { onStep: opts.onStep, onPreview: opts.preview?.onPreview });
     } finally {
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Several compatible jobs (same model, same LoRA set, same batchKey) as one denoising batch on
+   * the engine thread. Each entry keeps its own progress and cancellation (its signal: it leaves
+   * the batch at the next step) and settles alone; a dead thread rejects every entry.
+   */
+  async generateBatch(modelId: string, entries: ReadonlyArray<{ request: GenerateRequest; opts?: Omit<HostGenerateOptions, 'preview'> }>):
+    Promise<Array<PromiseSettledResult<GenerateResult>>> {
+    const cancels = entries.map(() => new SharedArrayBuffer(4));
+    const detach = entries.map((e, i) => {
+      const signal = e.opts?.signal;
+      const flag = new Int32Array(cancels[i]!);
+      if (signal?.aborted) Atomics.store(flag, 0, 1);
+      const onAbort = () => Atomics.store(flag, 0, 1);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      return () => signal?.removeEventListener('abort', onAbort);
+    });
+    try {
+      const outcomes = await this.request<BatchOutcome[]>(
+        (id) => ({ type: 'generateBatch', id, modelId, requests: entries.map((e) => e.request), cancels }),
+        { onIndexedStep: (index, step, total) => entries[index]?.opts?.onStep?.(step, total) },
+      );
+      return outcomes.map((o) => ('result' in o ? { status: 'fulfilled', value: o.result } : { status: 'rejected', reason: revive(o.error) }));
+    } finally {
+      for (const d of detach) d();
     }
   }
 

@@ -12,6 +12,7 @@ import { graphWeightBytes, sumBytes } from '../models/weight-bytes.ts';
 import type { EngineLora } from '../pipelines/types.ts';
 import { loraSetKey, mergeLoraPipeline } from './lora-pipelines.ts';
 import { PipelineResidency } from './pipeline-residency.ts';
+import { generateBatch } from '../pipelines/batch-generate.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
 
 const opts = workerData as EngineThreadOptions;
@@ -106,6 +107,10 @@ async function run(msg: ToEngine): Promise<void> {
       post({ type: 'result', id: msg.id, result: { images: [] } });
       return;
     }
+    if (msg.type === 'generateBatch') {
+      await runBatch(msg, pipe);
+      return;
+    }
     const flag = new Int32Array(msg.cancel);
     const controller = new AbortController();
     const checkCancel = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
@@ -129,6 +134,26 @@ async function run(msg: ToEngine): Promise<void> {
   } catch (err) {
     post({ type: 'error', id: msg.id, error: serialize(err) });
   }
+}
+
+/** Compatible jobs (same model and LoRA set, same batchKey) as one denoising batch; each entry has
+ *  its own cancel flag and progress, and its own result or error. */
+async function runBatch(msg: Extract<ToEngine, { type: 'generateBatch' }>, pipe: StableDiffusionPipeline): Promise<void> {
+  const loras = msg.requests[0]?.loras ?? [];
+  const runner = loras.length > 0 ? await loraPipelineFor(msg.modelId, pipe, loras) : pipe;
+  const entries = msg.requests.map((request, index) => {
+    const flag = new Int32Array(msg.cancels[index]!);
+    const controller = new AbortController();
+    const poll = () => { if (Atomics.load(flag, 0) !== 0 && !controller.signal.aborted) controller.abort(); };
+    return {
+      request,
+      opts: { signal: controller.signal, poll, onStep: (step: number, total: number) => post({ type: 'progress', id: msg.id, index, step, total }) },
+    };
+  });
+  const settled = await generateBatch(runner, entries);
+  const results = settled.map((s) => (s.status === 'fulfilled' ? { result: s.value } : { error: serialize(s.reason) }));
+  const buffers = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value.images.map((i) => i.data.buffer as ArrayBuffer) : []));
+  post({ type: 'batchResult', id: msg.id, results }, buffers);
 }
 
 // Jobs run one at a time, in arrival order.

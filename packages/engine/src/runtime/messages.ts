@@ -23,15 +23,22 @@ export interface EngineThreadOptions {
 
 export type ToEngine =
   | { type: 'generate'; id: number; modelId: string; request: GenerateRequest; cancel: SharedArrayBuffer; preview?: { everySteps: number } }
+  /** Cross-request batch: one cancel flag per request. */
+  | { type: 'generateBatch'; id: number; modelId: string; requests: GenerateRequest[]; cancels: SharedArrayBuffer[] }
   | { type: 'preload'; id: number; modelId: string }
   | { type: 'close' };
 
 export interface SerializedError { name: string; message: string; stack?: string }
 
+export type BatchOutcome = { result: GenerateResult } | { error: SerializedError };
+
 export type FromEngine =
-  | { type: 'progress'; id: number; step: number; total: number }
+  /** `index`: the request of a batch this step belongs to. */
+  | { type: 'progress'; id: number; step: number; total: number; index?: number }
   /** A live preview; `data` (HWC RGB) is transferred, not copied. */
   | { type: 'preview'; id: number; preview: PreviewImage }
   | { type: 'result'; id: number; result: GenerateResult }
   | { type: 'error'; id: number; error: SerializedError }
+  /** A batch's outcome, one entry per request, in order (image buffers transferred). */
+  | { type: 'batchResult'; id: number; results: BatchOutcome[] }
   | { type: 'log'; message: string };
