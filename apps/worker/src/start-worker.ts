@@ -63,6 +63,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     executionProviders: config.executionProviders,
     enableCpuMemArena: config.ortCpuMemArena,
     modelCacheMax: config.modelCacheMax, modelCacheBytes: config.modelCacheBytes,
+    batchMaxJobs: config.batchMaxJobs, batchWaitMs: config.batchWaitMs,
     ...(config.warmupSizes ? { warmupSizes: config.warmupSizes } : {}),
     log: (message: string) => logger.info({ component: 'engine' }, message),
     // The thread cannot be kept alive: exit non-zero so the orchestrator restarts the process
@@ -98,10 +99,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   });
   owned.unshift(() => safety.close());
   const watermark = config.watermark ? parseWatermarkPayload(config.watermarkPayload).bits : undefined;
+  // Batching needs several jobs at once: each keeps its own BullMQ lock, progress and cancel; only
+  // the engine call is shared (EngineHost batchMaxJobs).
+  const concurrency = Math.max(config.workerConcurrency, config.batchMaxJobs);
   const worker = createGenerateWorker({
     connection,
     prefix: bullmqPrefix(config.queuePrefix),
-    concurrency: config.workerConcurrency,
+    concurrency,
     lockDurationMs: opts.lockDurationMs ?? config.workerLockDurationMs,
     stalledIntervalMs: opts.stalledIntervalMs ?? config.workerStalledIntervalMs,
     // A job whose worker was lost JOB_ATTEMPTS times is failed by BullMQ (then by us: worker_lost).
@@ -145,7 +149,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   void worker.run().catch((err: unknown) => logger.error({ err }, 'generate worker stopped'));
   await worker.waitUntilReady();
   logger.info({
-    concurrency: config.workerConcurrency, queue: 'generate',
+    concurrency, batchMaxJobs: config.batchMaxJobs, queue: 'generate',
     lockDurationMs: worker.opts.lockDuration, stalledIntervalMs: worker.opts.stalledInterval,
   }, 'generate worker started');
 

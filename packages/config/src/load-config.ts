@@ -85,6 +85,9 @@ export interface Config {
   reconcileIntervalMs: number;
   executionProviders: ExecutionProvider[];
   ortCpuMemArena: boolean;
+  /** BATCH_MAX_JOBS (1 = off) / BATCH_WAIT_MS: cross-request batching in the worker. */
+  batchMaxJobs: number;
+  batchWaitMs: number;
   /** MODEL_CACHE_MAX / MODEL_CACHE_BYTES (0 = no byte limit): the engine thread's model cache. */
   modelCacheMax: number;
   modelCacheBytes: number;
@@ -217,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     reconcileIntervalMs: v.RECONCILE_INTERVAL_MS as number,
     executionProviders: v.EXECUTION_PROVIDERS as ExecutionProvider[],
     ortCpuMemArena: v.ORT_CPU_MEM_ARENA as boolean,
+    batchMaxJobs: v.BATCH_MAX_JOBS as number,
+    batchWaitMs: v.BATCH_WAIT_MS as number,
     modelCacheMax: v.MODEL_CACHE_MAX as number,
     modelCacheBytes: v.MODEL_CACHE_BYTES as number,
     warmupSizes: v.WARMUP_SIZES as Array<{ width: number; height: number }> | undefined,
