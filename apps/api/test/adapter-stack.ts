@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@sdsvc/logging';
 import { startWorker, type RunningWorker } from '@sdsvc/worker';
+import type { EngineHost } from '@sdsvc/engine';
 import { startHarness, type Harness } from './harness.ts';
 
 export interface AdapterStack {
@@ -13,13 +14,14 @@ export interface AdapterStack {
   close(): Promise<void>;
 }
 
-export async function startAdapterStack(env: Record<string, string> = {}): Promise<AdapterStack> {
+/** `engine`: the worker's engine thread (default: its own); the caller closes an engine it passes. */
+export async function startAdapterStack(env: Record<string, string> = {}, opts: { engine?: EngineHost } = {}): Promise<AdapterStack> {
   // The harness's job store and queue use the prefix 't'; the worker follows QUEUE_PREFIX.
   const logger = process.env.TEST_API_LOG ? createLogger({ level: 'info' }) : undefined; // debugging aid
   const h = await startHarness({ QUEUE_PREFIX: 't', SHUTDOWN_GRACE_MS: '0', ...env }, { logger });
   let worker: RunningWorker | undefined;
   try {
-    worker = await startWorker({ config: h.config, logger: createLogger({ level: 'silent' }), objects: h.objects });
+    worker = await startWorker({ config: h.config, logger: createLogger({ level: 'silent' }), objects: h.objects, ...(opts.engine ? { engine: opts.engine } : {}) });
     await h.app.listen({ port: 0, host: '127.0.0.1' });
   } catch (err) {
     await worker?.close();

@@ -126,19 +126,30 @@ describe('OpenAI SDK', () => {
     });
   });
 
-  test('images.generate stream: true: the SDK stream iterator yields one image_generation.completed per image (no partial images: previews do not exist yet)', async () => {
-    const stream = await client.images.generate({ prompt: 'a castle', n: 2, size: '32x32', stream: true, partial_images: 2, steps: 2, seed: 9 } as unknown as OpenAI.ImageGenerateParamsStreaming);
+  test('images.generate stream: true, partial_images: 2: the SDK stream iterator yields two partial images (live previews), then one completed event per image', async () => {
+    // 4 steps: a preview every ⌊4 / 3⌋ = 1 step, the first two sent as partial images.
+    const stream = await client.images.generate({ prompt: 'a castle', n: 2, size: '32x32', stream: true, partial_images: 2, steps: 4, seed: 9 } as unknown as OpenAI.ImageGenerateParamsStreaming);
     const events: OpenAI.ImageGenStreamEvent[] = [];
     for await (const e of stream) events.push(e);
-    assert.deepEqual(events.map((e) => e.type), ['image_generation.completed', 'image_generation.completed']);
-    for (const e of events) {
+    assert.deepEqual(events.map((e) => e.type), ['image_generation.partial_image', 'image_generation.partial_image', 'image_generation.completed', 'image_generation.completed']);
+    const partials = events.filter((e): e is OpenAI.ImageGenPartialImageEvent => e.type === 'image_generation.partial_image');
+    assert.deepEqual(partials.map((e) => e.partial_image_index), [0, 1]);
+    for (const e of partials) {
+      // The linear latent preview: 1/8 of the image's size, WebP.
+      assert.equal(e.output_format, 'webp');
+      assert.equal(e.size, '4x4');
+      const meta = await sharp(Buffer.from(e.b64_json, 'base64')).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 4, 4]);
+    }
+    for (const e of events.filter((x) => x.type === 'image_generation.completed')) {
       assert.equal(e.output_format, 'png');
       assert.equal(e.size, '32x32');
       assert.equal(typeof e.created_at, 'number');
       b64png(e.b64_json);
     }
-    const plain = await client.images.generate({ prompt: 'a castle', n: 2, size: '32x32', steps: 2, seed: 9 } as unknown as OpenAI.ImageGenerateParamsNonStreaming);
-    assert.deepEqual(await pixels(b64png(events[1].b64_json)), await pixels(b64png(plain.data![1].b64_json)));
+    // Previews never change the images.
+    const plain = await client.images.generate({ prompt: 'a castle', n: 2, size: '32x32', steps: 4, seed: 9 } as unknown as OpenAI.ImageGenerateParamsNonStreaming);
+    assert.deepEqual(await pixels(b64png(events[3]!.b64_json)), await pixels(b64png(plain.data![1].b64_json)));
   });
 
   test('errors: OpenAI\'s shape with param and code (size the model cannot take, transparent background, unknown model)', async () => {

@@ -3,7 +3,7 @@
 // keep_frames, each as a PNG) in the object store.
 import type { AnimationResult, JobParams, StoredResultImage } from '@sdsvc/contracts';
 import { ANIMATION_CONTENT_TYPES, encodeAnimation, keyframeAt, renderAnimation, type Frame, type FramePlan } from '@sdsvc/animation';
-import type { EngineHost, GenerateRequest, RgbImage } from '@sdsvc/engine';
+import type { EngineHost, GenerateRequest, HostGenerateOptions, RgbImage } from '@sdsvc/engine';
 import { CONTENT_TYPES, encodeImage, formatParameters } from '@sdsvc/images';
 import type { ImageSafety } from './image-safety.ts';
 import { watermarked } from './job-outputs.ts';
@@ -18,6 +18,8 @@ export interface AnimationRunDeps {
   signal: AbortSignal;
   /** Progress of the current frame's denoising. */
   onProgress(frame: number, frames: number, step: number, total: number): void;
+  /** Live previews of each frame as it is denoised (params.preview). */
+  preview?: HostGenerateOptions['preview'];
 }
 
 export interface AnimationOutput {
@@ -44,6 +46,7 @@ export async function renderJobAnimation(model: string, params: JobParams, init:
     };
     const result = await deps.engine.generate(model, request, {
       signal: deps.signal, onStep: (step, total) => deps.onProgress(f.index, f.frames, step, total),
+      ...(deps.preview ? { preview: deps.preview } : {}),
     });
     return result.images[0]!;
   }, deps.signal);

@@ -22,6 +22,7 @@ import type { LoraUrlCache } from '@sdsvc/lora';
 import { loadJobInputs, type PreparedInputs } from './job-inputs.ts';
 import { isAbortError, isEngineDeath, JobFailure, modelFailure, toJobFailure } from './job-errors.ts';
 import { storeOutputs } from './job-outputs.ts';
+import { jobPreviewPublisher } from './job-previews.ts';
 import type { ImageSafety } from './image-safety.ts';
 import { renderJobAnimation, storeJobAnimation, type RenderedAnimation } from './run-animation.ts';
 import type { JobResult } from '@sdsvc/jobs';
@@ -202,23 +203,25 @@ async function generate(record: JobRecord, id: string, attemptId: string, deps: 
       else if (!ack.current) stop(new AttemptSuperseded());
     }).catch((err: unknown) => deps.logger.warn({ err, job_id: id }, 'progress update failed'));
   };
+  // Live previews (params.preview): published on the job's channel, flushed before the job moves on.
+  const previews = jobPreviewPublisher(deps.store, id, record.params.preview, deps.logger, () => abort.signal.aborted);
   try {
     if (record.type === 'animation') {
       const rendered = await renderJobAnimation(record.model, record.params, inputs.init, {
         engine: deps.engine, log: deps.logger, signal: abort.signal,
-        onProgress: (index, count, step, total) => onStep(step, total, { index, count }),
+        onProgress: (index, count, step, total) => onStep(step, total, { index, count }), preview: previews.options,
       });
-      await progress;
+      await Promise.all([progress, previews.flush()]);
       abort.signal.throwIfAborted();
       return { kind: 'animation', rendered, hasInit: inputs.init !== undefined };
     }
     const request = buildGenerateRequest(record.type, record.params, inputs, { loras: await lorasForEngine(record.params.loras, deps) });
-    const result = await deps.engine.generate(record.model, request, { onStep, signal: abort.signal });
-    await progress;
+    const result = await deps.engine.generate(record.model, request, { onStep, signal: abort.signal, preview: previews.options });
+    await Promise.all([progress, previews.flush()]);
     abort.signal.throwIfAborted();
     return { kind: 'images', result, inputs };
   } catch (err) {
-    await progress;
+    await Promise.all([progress, previews.flush()]);
     if (isAbortError(err) || abort.signal.aborted) throw err;
     // The engine thread died under the job (crash, OOM): not the input's fault, run it again.
     if (isEngineDeath(err)) throw new JobFailure('internal_error', `the engine thread died: ${(err as Error).message}`, { retryable: true, cause: err });

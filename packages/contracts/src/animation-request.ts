@@ -3,7 +3,7 @@
 // over the frames. Field names are a public contract.
 import { z } from 'zod';
 import { JsonValue, ResizeMode, Seed } from './common.ts';
-import { LIMITS, WebhookSpec } from './job-request.ts';
+import { LIMITS, PreviewSpec, WebhookSpec } from './job-request.ts';
 
 export const ANIMATION_LIMITS = { frames: 1000, fps: 60, scheduleChars: 4000, promptKeyframes: 256 } as const;
 export const ANIMATION_FORMATS = ['webp', 'gif', 'mp4'] as const;
@@ -48,6 +48,7 @@ export const CreateAnimationRequest = z.strictObject({
   output_format: AnimationFormat.default('webp').describe('webp (animated), gif, or mp4 (needs ffmpeg on the server)'),
   keep_frames: z.boolean().default(false).describe('Also store every frame as PNG (result.images)'),
   webhook: WebhookSpec.optional(),
+  preview: PreviewSpec.optional().describe('Live previews of the frame being rendered'),
   safety: z.boolean().optional(),
   metadata: z.record(z.string().max(128), JsonValue).optional(),
 }).superRefine((v, ctx) => {

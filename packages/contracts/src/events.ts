@@ -16,6 +16,21 @@ export const JobEventPayload = z.object({
 });
 export type JobEventPayload = z.infer<typeof JobEventPayload>;
 
+/**
+ * `data:` of an SSE `event: preview` (jobs with `preview`): a live preview of the running job. No
+ * `id:` (previews are not record events) and not stored in the job; the latest one is kept briefly
+ * and sent to a client that joins a running job.
+ */
+export const JobPreviewPayload = z.object({
+  type: z.literal('preview'),
+  step: z.int().min(1).describe('The denoising step the preview shows (counted like progress.step)'),
+  total: z.int().min(1),
+  width: z.int().describe('Preview width: the image\'s with a TAESD decoder (vae_approx), 1/8 of it with the linear latent→RGB map'),
+  height: z.int(),
+  image: z.string().describe('data:image/webp;base64,… or data:image/jpeg;base64,… (preview.format)'),
+});
+export type JobPreviewPayload = z.infer<typeof JobPreviewPayload>;
+
 export const WebhookPayload = z.object({
   type: WebhookEventType,
   timestamp: Timestamp,

@@ -27,6 +27,14 @@ export type WebhookSpec = z.infer<typeof WebhookSpec>;
 
 const Dimension = z.int().min(8).max(LIMITS.dimension).multipleOf(8);
 
+export const PREVIEW_FORMATS = ['webp', 'jpeg'] as const;
+/** Live previews while the job runs: SSE `preview` events (and the latest one kept briefly for late readers). */
+export const PreviewSpec = z.strictObject({
+  every_steps: z.int().min(1).max(LIMITS.steps).default(1).describe('A preview after every k-th denoising step (default 1)'),
+  format: z.enum(PREVIEW_FORMATS).default('webp').describe('Image format of the previews (small, low quality)'),
+}).describe('Live previews: a cheap approximation of the image (TAESD when the model has vae_approx/model.onnx, else a linear latent→RGB map) every every_steps steps');
+export type PreviewSpec = z.output<typeof PreviewSpec>;
+
 /** SDXL micro-conditioning: a size the model is told about (not the output size); any positive pixel size. */
 export const SdxlSize = z.strictObject({
   width: z.int().min(1).max(16384),
@@ -85,6 +93,7 @@ const CreateJobRequestBase = z.strictObject({
   output_format: OutputFormat.default('png'),
   output_quality: z.int().min(1).max(100).optional().describe('webp/jpeg quality (default 90)'),
   webhook: WebhookSpec.optional(),
+  preview: PreviewSpec.optional(),
   safety: z.boolean().optional().describe('false skips the image safety checker; only for API keys listed in SAFETY_EXEMPT_KEYS'),
   metadata: z.record(z.string().max(128), JsonValue).optional().describe(`Small JSON object echoed back (at most ${LIMITS.metadataBytes} bytes)`),
 });

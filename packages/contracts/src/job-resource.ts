@@ -55,6 +55,7 @@ export const JobParams = z.object({
   output_format: OutputFormat,
   output_quality: z.int().optional(),
   animation: AnimationParams.optional().describe('Animation jobs: the normalised animation settings'),
+  preview: z.object({ every_steps: z.int(), format: z.enum(['webp', 'jpeg']) }).optional().describe('Live previews asked for (SSE preview events)'),
   safety: z.literal(false).optional().describe('Present (false) when the job skipped the safety checker'),
   inputs: z.object({
     init_image: InputImageRef.optional(),

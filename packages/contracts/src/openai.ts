@@ -29,7 +29,7 @@ const common = {
   moderation: z.string().max(32).optional().describe('Accepted, ignored'),
   user: z.string().max(256).optional().describe('Recorded in the job metadata as openai_user'),
   stream: z.union([z.boolean(), z.enum(['true', 'false'])]).default(false).describe('Server-Sent Events: partial images, then one completed event per image'),
-  partial_images: z.coerce.number().int().min(0).max(3).default(0).describe('Partial images to stream (live previews; none are produced yet)'),
+  partial_images: z.coerce.number().int().min(0).max(3).default(0).describe('Partial images to stream: live previews of the first image, spread over its steps (WebP, or JPEG for jpeg requests; a fast job may send fewer)'),
   // Extensions for self-hosted use.
   negative_prompt: z.string().max(LIMITS.promptChars).optional(),
   seed: z.coerce.number().pipe(Seed).optional().describe('Image i uses seed + i; random when absent'),

@@ -3,7 +3,7 @@
 // jobs, the deletion schedule and the webhook outbox, so a crash can never split them.
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, WebhookAttempt } from '@sdsvc/contracts';
-import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, outboxKey, queuedJobsKey } from './keys.ts';
+import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, toHash, type JobRecord, type JobResult, type NewJobRecord } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 
@@ -11,6 +11,14 @@ export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_
 
 /** An event as published on `<prefix>:job-events:<id>`: the record right after the change. */
 export interface JobEvent { type: JobEventType; seq: number; record: JobRecord }
+
+/**
+ * A live preview as published on the job's event channel (next to the record events, without a
+ * seq: previews are ephemeral) and kept as the job's latest preview for PREVIEW_TTL_SECONDS.
+ */
+export interface JobPreview { type: 'preview'; step: number; total: number; width: number; height: number; /** data: URL */ image: string }
+/** How long the latest preview of a job stays readable (late SSE clients, A1111 /progress). */
+export const PREVIEW_TTL_SECONDS = 120;
 
 /** What a fenced progress write learned: whether this attempt still owns the job, and the cancel flag. */
 export interface ProgressAck { current: boolean; cancelRequested: boolean }
@@ -229,7 +237,7 @@ export class JobStore {
   /** Deletes a job's record and index entries (its objects are the caller's). */
   async deleteJob(id: string): Promise<void> {
     const k = jobKeys(this.prefix, id);
-    await this.#redis.multi().del(k.record, k.webhookAttempts)
+    await this.#redis.multi().del(k.record, k.webhookAttempts, jobPreviewKey(this.prefix, id))
       .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id).zrem(queuedJobsKey(this.prefix), id).exec();
   }
 
@@ -238,11 +246,27 @@ export class JobStore {
     await this.#redis.zrem(activeJobsKey(this.prefix), id);
   }
 
-  /** Events of one job, in `seq` order (duplicates and stragglers are dropped). Returns unsubscribe. */
-  async subscribe(id: string, onEvent: (event: JobEvent) => void): Promise<() => Promise<void>> {
+  /** Publishes a live preview of a running job (not written to the record) and keeps it as the latest. */
+  async publishPreview(id: string, preview: JobPreview): Promise<void> {
+    const msg = JSON.stringify(preview);
+    await this.#redis.multi().set(jobPreviewKey(this.prefix, id), msg, 'EX', PREVIEW_TTL_SECONDS).publish(jobKeys(this.prefix, id).events, msg).exec();
+  }
+
+  /** The job's latest live preview, if one was published within PREVIEW_TTL_SECONDS. */
+  async latestPreview(id: string): Promise<JobPreview | null> {
+    const raw = await this.#redis.get(jobPreviewKey(this.prefix, id));
+    return raw ? JSON.parse(raw) as JobPreview : null;
+  }
+
+  /**
+   * Events of one job, in `seq` order (duplicates and stragglers are dropped); live previews go to
+   * `onPreview` (dropped without one). Returns unsubscribe.
+   */
+  async subscribe(id: string, onEvent: (event: JobEvent) => void, onPreview?: (preview: JobPreview) => void): Promise<() => Promise<void>> {
     let last = 0;
     return await this.#listen(jobKeys(this.prefix, id).events, (msg) => {
-      const raw = JSON.parse(msg) as { type: JobEventType; seq: number; record: Record<string, string> };
+      const raw = JSON.parse(msg) as { type: JobEventType | 'preview'; seq: number; record: Record<string, string> };
+      if (raw.type === 'preview') { onPreview?.(raw as unknown as JobPreview); return; }
       if (raw.seq <= last) return;
       last = raw.seq;
       onEvent({ type: raw.type, seq: raw.seq, record: fromHash(raw.record) });

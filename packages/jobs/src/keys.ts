@@ -10,6 +10,8 @@ export function jobKeys(prefix: string, id: string) {
     events: `${prefix}:job-events:${id}`,
   };
 }
+/** The job's latest live preview (JSON of a JobPreview), kept PREVIEW_TTL_SECONDS: never in the record. */
+export const jobPreviewKey = (prefix: string, id: string): string => `${prefix}:job:${id}:preview`;
 /** Ids of jobs not yet finished, scored by their last change (ms): what the reconciler checks. */
 export const activeJobsKey = (prefix: string): string => `${prefix}:jobs:active`;
 /** Every job scored by when it is due for deletion (ms): RESULT_TTL after its last change. */

@@ -104,6 +104,7 @@ export function buildParams(
     }
   }
   if (req.safety === false) params.safety = false;
+  if (req.preview) params.preview = req.preview;
   if (hasInputImage) params.inputs = inputs;
   return params;
 }

@@ -125,6 +125,7 @@ export async function prepareAnimation(
     animation,
     ...(init ? { resize_mode: req.resize_mode ?? 'resize' } : {}),
     ...(req.safety === false ? { safety: false as const } : {}),
+    ...(req.preview ? { preview: req.preview } : {}),
   };
   return { request: req, model, params, ...(init ? { init } : {}) };
 }

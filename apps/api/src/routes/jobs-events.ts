@@ -3,9 +3,11 @@
 // Pub/sub alone is not trusted: the record is re-read on every heartbeat and after the subscriber
 // reconnects, so a lost message never leaves a stream open on a finished job. When Redis goes away
 // or the app closes, the stream gets a last `event: error` (a Problem) and ends.
+// Live previews (jobs with `preview`) go out as `event: preview` without an `id:` (they are not
+// record events); a client joining a running job gets the latest one right after the state.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TERMINAL_EVENTS, type JobEventType } from '@sdsvc/contracts';
-import { isRedisUnavailable, type JobRecord } from '@sdsvc/jobs';
+import { isRedisUnavailable, type JobPreview, type JobRecord } from '@sdsvc/jobs';
 import type { AppDeps } from '../deps.ts';
 import { releaseWaits, setWaitPollMs, type JobView } from '../job-view.ts';
 import { redisUnavailableProblem } from '../plugins/errors.ts';
@@ -60,7 +62,10 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
     // state already covers are dropped by seq.
     const pending: Array<{ type: JobEventType; seq: number; record: JobRecord }> = [];
     let deliver: ((e: { type: JobEventType; seq: number; record: JobRecord }) => void) | null = null;
-    const unsubscribe = await deps.store.subscribe(id, (e) => (deliver ? deliver(e) : pending.push(e)))
+    let latestPreview: JobPreview | null = null;
+    let deliverPreview: ((p: JobPreview) => void) | null = null;
+    const unsubscribe = await deps.store.subscribe(id, (e) => (deliver ? deliver(e) : pending.push(e)),
+      (p) => (deliverPreview ? deliverPreview(p) : (latestPreview = p)))
       .catch((err: unknown) => unavailable(request, err));
     const current = await deps.store.get(id).catch(async (err: unknown) => {
       await unsubscribe();
@@ -124,6 +129,15 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
         void finish();
       });
     };
+    let lastPreview = '';
+    const sendPreview = (p: JobPreview) => {
+      chain = chain.then(() => {
+        // The stored latest and the channel may carry the same preview once, when a client joins.
+        if (closed || p.image === lastPreview) return;
+        lastPreview = p.image;
+        raw.write(`event: preview\ndata: ${JSON.stringify(p)}\n\n`);
+      });
+    };
     /** Re-reads the record: anything newer than the last event sent goes out (seq dedupes). */
     const recheck = () => {
       if (closed) return;
@@ -146,8 +160,14 @@ export async function jobsEventsRoutes(app: FastifyInstance, opts: JobsEventsOpt
 
     raw.write('retry: 2000\n\n');
     send(stateEvent(current), current.seq, current);
+    if (current.status === 'running' && current.params.preview) {
+      const stored = await deps.store.latestPreview(id).catch(() => null);
+      const newest = latestPreview ?? stored; // one from the channel is newer than the stored one
+      if (newest) sendPreview(newest);
+    }
     for (const e of pending) send(e.type, e.seq, e.record);
     deliver = (e) => send(e.type, e.seq, e.record);
+    deliverPreview = sendPreview;
     await chain;
   });
 }

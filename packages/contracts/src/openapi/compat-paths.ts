@@ -37,7 +37,7 @@ function openaiErrors(codes: readonly ProblemCode[]): Record<number, { descripti
   return out;
 }
 const imagesOk = (kind: string) => ({
-  description: `ImagesResponse; with \`stream: true\` a text/event-stream of \`${kind}.partial_image\` (none yet: live previews do not exist) and one \`${kind}.completed\` event per image`,
+  description: `ImagesResponse; with \`stream: true\` a text/event-stream of up to \`partial_images\` \`${kind}.partial_image\` events (live previews) and one \`${kind}.completed\` event per image`,
   content: { ...json('OpenAIImagesResponse'), 'text/event-stream': { schema: ref('OpenAIImageStreamEvent') } },
 });
 

@@ -116,10 +116,14 @@ const paths = {
       summary: 'Follow a job with Server-Sent Events',
       description: 'First the current state (event named after the status), then queued/started/progress events and one '
         + 'terminal event (succeeded, failed or canceled), after which the stream ends. `id:` is the event seq; comments keep the connection alive. '
-        + 'When Redis becomes unreachable or the server shuts down, a last `event: error` carries a Problem (`store_unavailable` or `shutting_down`) and the stream ends: reconnect later.',
+        + 'When Redis becomes unreachable or the server shuts down, a last `event: error` carries a Problem (`store_unavailable` or `shutting_down`) and the stream ends: reconnect later. '
+        + 'Jobs created with `preview` also get `event: preview` (a JobPreviewPayload, no `id:`) every `preview.every_steps` steps while they run; a client joining a running job gets the latest preview after the state.',
       parameters: [jobId],
       responses: {
-        200: { description: 'Event stream; each `data:` is a JobEventPayload', content: { 'text/event-stream': { schema: ref('JobEventPayload') } } },
+        200: {
+          description: 'Event stream; each `data:` is a JobEventPayload, or a JobPreviewPayload for `event: preview`',
+          content: { 'text/event-stream': { schema: { oneOf: [ref('JobEventPayload'), ref('JobPreviewPayload')] } } },
+        },
         ...problemResponses(ROUTE_PROBLEMS.streamJobEvents),
       },
     },

@@ -35,6 +35,7 @@ export function buildRegistry() {
     LoraList: c.LoraList,
     JobEventType: c.JobEventType,
     JobEventPayload: c.JobEventPayload,
+    JobPreviewPayload: c.JobPreviewPayload,
     WebhookPayload: c.WebhookPayload,
     ...COMPAT_SCHEMAS,
   };

@@ -154,7 +154,7 @@ export async function a1111Adapter(app: FastifyInstance, opts: A1111AdapterOptio
     return null; // A1111 answers null; other options change nothing here
   });
 
-  app.get('/sdapi/v1/progress', route, async (request) => {
+  app.get<{ Querystring: { skip_current_image?: string } }>('/sdapi/v1/progress', route, async (request) => {
     const task = await state.current(request.callerId);
     const idle = {
       progress: 0, eta_relative: 0, current_image: null, textinfo: null, current_task: null,
@@ -169,9 +169,12 @@ export async function a1111Adapter(app: FastifyInstance, opts: A1111AdapterOptio
     const progress = Math.min(1, (jobNo + (total > 0 ? step / total : 0)) / records.length);
     const elapsed = (Date.now() - task.started) / 1000;
     const interrupted = records.some((r) => r?.status === 'canceled' || r?.cancel_requested);
+    // The running job's latest live preview (its jobs ask for them: translate.ts), base64 as A1111 sends it.
+    const skipImage = ['true', '1'].includes(String(request.query.skip_current_image ?? '').toLowerCase());
+    const preview = current?.status === 'running' && !skipImage ? await jobs.deps.store.latestPreview(current.id) : null;
     return {
       progress, eta_relative: progress > 0 ? elapsed / progress - elapsed : 0,
-      current_image: null, // live previews are not produced yet
+      current_image: preview ? preview.image.slice(preview.image.indexOf(',') + 1) : null,
       textinfo: null, current_task: task.ids[jobNo] ?? null,
       state: {
         skipped: false, interrupted, stopping_generation: false, job: task.ids[jobNo] ?? '', job_count: records.length,

@@ -6,6 +6,8 @@ import { randomSeed } from '@sdsvc/submission';
 import { resolveSampler, type ResolvedSampler } from './samplers.ts';
 
 const RESIZE_MODES = ['resize', 'crop', 'fill', 'resize'] as const;
+/** Live previews per image of an A1111 job (current_image of /progress); JPEG, as A1111's default live preview format decodes everywhere. */
+export const A1111_PREVIEWS_PER_IMAGE = 10;
 
 export interface A1111Translation {
   bodies: Array<Record<string, unknown>>;
@@ -30,6 +32,8 @@ export function toJobBodies(req: A1111Txt2ImgRequest | A1111Img2ImgRequest, mode
     scheduler: sampler.scheduler,
     num_images: req.batch_size,
     output_format: 'png',
+    // /sdapi/v1/progress shows the latest live preview as current_image: about ten per image.
+    preview: { every_steps: Math.max(1, Math.ceil(req.steps / A1111_PREVIEWS_PER_IMAGE)), format: 'jpeg' },
   };
   if (model !== undefined) base.model = model;
   if (req.negative_prompt) base.negative_prompt = req.negative_prompt;

@@ -7,13 +7,13 @@ import {
   fieldErrors, HttpProblem, OpenAIImageEditRequest, OpenAIImageGenerationRequest, validationProblem,
   type ImageField, type OpenAIImagesResponse,
 } from '@sdsvc/contracts';
-import type { JobRecord } from '@sdsvc/jobs';
+import type { JobPreview, JobRecord } from '@sdsvc/jobs';
 import type { JobService } from '@sdsvc/submission';
 import { cancelOnDisconnect, jobFailure, resultImages, submitAll, waitForAll } from '../shared/run-jobs.ts';
 import { toHttpProblem } from '../shared/to-problem.ts';
 import { openaiError } from './errors.ts';
 import { readEditUpload } from './read-edit.ts';
-import { toJobBodies } from './translate.ts';
+import { streamedPartials, toJobBodies } from './translate.ts';
 
 export interface OpenAIAdapterOptions {
   jobs: JobService;
@@ -74,7 +74,7 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
     const ids = await submitAll(jobs, request, bodies.map((body) => ({ body, files })));
     const stopWatching = cancelOnDisconnect(jobs, request, reply, ids);
     try {
-      if (req.stream === true || req.stream === 'true') return await stream(request, reply, kind, ids, deadline, tier, req.output_format);
+      if (req.stream === true || req.stream === 'true') return await stream(request, reply, kind, ids, deadline, tier, req.output_format, streamedPartials(req));
       const records = await waitForAll(jobs, request, ids, deadline);
       return await respond(records, req, created, tier);
     } finally {
@@ -102,19 +102,39 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
   }
 
   /**
-   * `stream: true`: partial images would come from live previews (none are produced yet, so none
-   * are sent), then one `<kind>.completed` event per image, as the SDK's stream reader expects.
+   * `stream: true`: up to `partials` `<kind>.partial_image` events, the live previews of the first
+   * job (it asked for them: translate.ts), then one `<kind>.completed` event per image, as the SDK's
+   * stream reader expects. A job that finishes quickly may send fewer partial images (as OpenAI's).
    */
   async function stream(request: FastifyRequest, reply: FastifyReply, kind: Kind, ids: string[], deadline: number,
-    tier: 'low' | 'medium' | 'high', outputFormat: string): Promise<void> {
+    tier: 'low' | 'medium' | 'high', outputFormat: string, partials: number): Promise<void> {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
     const open = () => !raw.writableEnded && !raw.destroyed;
     const send = (event: string, data: unknown) => { if (open()) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); };
     const heartbeat = setInterval(() => { if (open()) raw.write(': keep-alive\n\n'); }, 15_000);
+    let sent = 0;
+    const seen = new Set<string>(); // the stored latest preview and the channel may carry the same one
+    const sendPartial = (p: JobPreview) => {
+      if (sent >= partials || seen.has(p.image)) return;
+      seen.add(p.image);
+      const format = p.image.slice('data:image/'.length, p.image.indexOf(';'));
+      send(`${kind}.partial_image`, {
+        type: `${kind}.partial_image`, b64_json: p.image.slice(p.image.indexOf(',') + 1), partial_image_index: sent++,
+        created_at: Math.floor(Date.now() / 1000), output_format: format, size: `${p.width}x${p.height}`, quality: tier, background: 'opaque',
+      });
+    };
+    let unsubscribe: (() => Promise<void>) | null = null;
     try {
+      if (partials > 0) {
+        unsubscribe = await jobs.deps.store.subscribe(ids[0]!, () => {}, sendPartial);
+        const latest = await jobs.deps.store.latestPreview(ids[0]!);
+        if (latest) sendPartial(latest);
+      }
       const records = await waitForAll(jobs, request, ids, deadline);
+      await unsubscribe?.();
+      unsubscribe = null;
       const failed = records.find((r) => r.status !== 'succeeded');
       if (failed) throw jobFailure(failed);
       for (const img of await resultImages(jobs, records)) {
@@ -129,6 +149,7 @@ export async function openaiAdapter(app: FastifyInstance, opts: OpenAIAdapterOpt
       send('error', openaiError(p));
     } finally {
       clearInterval(heartbeat);
+      await unsubscribe?.().catch(() => {});
       raw.end();
     }
   }

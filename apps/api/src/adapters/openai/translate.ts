@@ -61,8 +61,20 @@ export function toJobBodies(req: Request, opts: { modelMap: Readonly<Record<stri
   for (let done = 0; done < req.n; done += LIMITS.numImages) {
     bodies.push({ ...base, seed: seed + done, num_images: Math.min(LIMITS.numImages, req.n - done) });
   }
+  const partials = streamedPartials(req);
+  // Partial images are live previews of the first job, spread over its steps: one every
+  // ⌊steps / (partial_images + 1)⌋ steps, the first partial_images of them sent.
+  if (partials > 0) bodies[0]!.preview = { every_steps: Math.max(1, Math.floor((base.steps as number) / (partials + 1))), format: previewFormat(req.output_format) };
   return { bodies, tier: QUALITY_TIER[req.quality] };
 }
+
+/** Partial images the request streams (0 without stream: true). */
+export function streamedPartials(req: Request): number {
+  return req.stream === true || req.stream === 'true' ? req.partial_images : 0;
+}
+
+/** Partial images are previews: JPEG for jpeg requests, else WebP (small; PNG previews would not be). */
+export const previewFormat = (outputFormat: string): 'jpeg' | 'webp' => (outputFormat === 'jpeg' ? 'jpeg' : 'webp');
 
 /** Our field names → the OpenAI request's, for error `param`. */
 const PARAM_NAMES: Record<string, string> = {
