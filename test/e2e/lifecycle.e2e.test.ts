@@ -155,6 +155,23 @@ describe('job lifecycle end to end (#7)', { timeout: 240_000 }, () => {
     }
   });
 
+  test('a job whose worker was lost JOB_ATTEMPTS times ends failed with worker_lost, job.failed sent, SSE released', async () => {
+    // JOB_ATTEMPTS=1 on the workers: the first lost worker is already one too many.
+    const a = await worker({ ...slowStepsEnv(500), JOB_ATTEMPTS: '1' });
+    const job = await stack.postJob({ ...SMALL, prompt: 'lost once too often', steps: 20, seed: 31, webhook: hookFor() });
+    await a.waitForLog((l) => l.job_id === job.id && l.msg === 'job started', 'A started the job');
+    const events = fetch(`${stack.baseUrl}/v1/jobs/${job.id}/events`).then((r) => r.text());
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const b = await worker({ JOB_ATTEMPTS: '1' });
+    const ended = await stack.waitForJob(job.id, terminal, 'fails');
+    assert.equal(ended.status, 'failed');
+    assert.equal(ended.error?.code, 'worker_lost');
+    assert.ok(!logged(b, job.id, 'job started'), 'not run again');
+    await webhookArrives(job.id, 'job.failed');
+    assert.match(await events, /event: failed/, 'the SSE stream got the end and closed');
+  });
+
   test('engine thread death: the job in flight is retried (not model_error), the thread restarted', async () => {
     const crashFile = join(storageRoot, '.crash-next-job');
     const w = await worker({ SDSVC_TEST_ENGINE_CRASH_FILE: crashFile });
