@@ -96,12 +96,20 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     await page.fill('#num-images', '2');
     await page.selectOption('#scheduler', 'euler');
     const progressSeen = seesProgressBetweenSteps();
+    // The running job's card shows its live preview (SSE preview events), decoded by the browser.
+    const previewSeen = page.waitForFunction(`(() => {
+      const img = document.querySelector('#jobs .job[data-status="running"] img.preview');
+      return !!img && !img.hidden && img.src.startsWith('data:image/webp;base64,') && img.complete && img.naturalWidth > 0;
+    })()`, undefined, { timeout: 90_000, polling: 'raf' });
     const id = await generate();
     await progressSeen;
+    await previewSeen;
     await cardStatus(id, 'succeeded');
+    assert.equal(await page.locator(`#jobs .job[data-job-id="${id}"] img.preview`).isHidden(), true, 'the preview goes when the job ends');
 
     const job = await stack.getJob(id);
     assert.equal(job.status, 'succeeded');
+    assert.deepEqual(job.params.preview, { every_steps: 1, format: 'webp' });
     assert.equal(job.params.seed, 42);
     assert.equal(job.params.steps, 12);
     assert.equal(job.params.scheduler, 'euler');

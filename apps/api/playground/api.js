@@ -47,10 +47,11 @@ export const cancelJob = (id) => call('POST', `v1/jobs/${encodeURIComponent(id)}
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 /**
- * Follows a job until it ends: onJob(job, eventType) for every event. Reads the SSE stream; if
- * the stream ends early (proxy, network), polls the job instead. Resolves with the final job.
+ * Follows a job until it ends: onJob(job, eventType) for every event, onPreview(preview) for each
+ * live preview (`event: preview`: {step, total, width, height, image: data URL}). Reads the SSE
+ * stream; if the stream ends early (proxy, network), polls the job instead. Resolves with the final job.
  */
-export async function followJob(id, onJob, { signal } = {}) {
+export async function followJob(id, onJob, { signal, onPreview } = {}) {
   try {
     const res = await fetch(`v1/jobs/${encodeURIComponent(id)}/events`, { headers: headers({ accept: 'text/event-stream' }), signal });
     if (!res.ok || !res.body) throw new ApiError(res.status, await res.json().catch(() => null));
@@ -68,6 +69,7 @@ export async function followJob(id, onJob, { signal } = {}) {
         if (!event || !event.data) continue;
         const payload = JSON.parse(event.data);
         if (event.type === 'error') throw new ApiError(payload.status ?? 500, payload);
+        if (event.type === 'preview') { onPreview?.(payload); continue; }
         onJob(payload.job, event.type);
         if (TERMINAL.has(payload.job.status)) {
           reader.cancel().catch(() => {});

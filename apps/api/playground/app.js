@@ -136,6 +136,8 @@ function buildJob() {
     scheduler: $('scheduler').value,
     seed: numberOf('seed'),
     num_images: numberOf('num-images'),
+    // Live previews in the job card: about ten per image.
+    preview: { every_steps: Math.max(1, Math.floor((numberOf('steps') ?? 20) / 10)), format: 'webp' },
   };
   const negative = $('negative-prompt').value.trim();
   if (negative) body.negative_prompt = negative;
@@ -181,7 +183,8 @@ function jobCard(job) {
   li.dataset.jobId = job.id;
   li.innerHTML = `<span class="title"></span><span class="status"></span>
     <div class="bar" role="progressbar" aria-valuemin="0"><div></div></div>
-    <span class="detail"></span><button type="button" class="cancel">Cancel</button>`;
+    <span class="detail"></span><button type="button" class="cancel">Cancel</button>
+    <img class="preview" alt="live preview" hidden>`;
   li.querySelector('.title').textContent = `${job.type} · ${job.params.prompt || job.params.prompt_raw || ''}`;
   li.querySelector('.cancel').addEventListener('click', async () => {
     try {
@@ -209,13 +212,24 @@ function renderJob(li, job) {
     : `step ${step} / ${total}`;
   li.querySelector('.detail').textContent = detail;
   li.querySelector('.cancel').hidden = !(job.status === 'queued' || job.status === 'running');
+  if (job.status !== 'running') li.querySelector('.preview').hidden = true;
+}
+
+/** The latest live preview of a running job, shown in its card (small previews scaled up, pixelated). */
+function renderPreview(li, preview) {
+  if (li.dataset.status !== 'running') return;
+  const img = li.querySelector('.preview');
+  img.src = preview.image;
+  img.dataset.step = String(preview.step);
+  img.title = `preview at step ${preview.step} / ${preview.total} (${preview.width}×${preview.height})`;
+  img.hidden = false;
 }
 
 async function track(job) {
   const li = jobCard(job);
   renderJob(li, job);
   try {
-    const final = await followJob(job.id, (j) => renderJob(li, j));
+    const final = await followJob(job.id, (j) => renderJob(li, j), { onPreview: (p) => renderPreview(li, p) });
     renderJob(li, final);
     if (final.status === 'succeeded') addToGallery(final);
   } catch (err) {
