@@ -113,14 +113,16 @@ export class JobStore {
     return this.#redis;
   }
 
-  /** The record with its queue position (`queue_position`, null unless queued): one round trip. */
+  /** The record with its queue position (`queue_position`, null unless queued): one script call. */
   async get(id: string): Promise<JobRecord | null> {
     const k = jobKeys(this.prefix, id);
-    const [[, hash], [, attempts], [, rank]] = (await this.#redis.multi().hgetall(k.record).lrange(k.webhookAttempts, 0, -1)
-      .zrank(queuedJobsKey(this.prefix), id).exec()) as [[unknown, Record<string, string>], [unknown, string[]], [unknown, number | null]];
-    if (!hash || !hash.status) return null;
+    const [flat, attempts, rank] = (await this.#commands.read(k.record, k.webhookAttempts, queuedJobsKey(this.prefix), id)) as [string[], string[], number];
+    if (flat.length === 0) return null;
+    const hash: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    if (!hash.status) return null;
     const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt));
-    rec.queue_position = rec.status === 'queued' && rank !== null && rank !== undefined ? Number(rank) : null;
+    rec.queue_position = rec.status === 'queued' && rank >= 0 ? rank : null;
     return rec;
   }
 

@@ -129,6 +129,16 @@ return 'cancel_requested'
 `;
 
 /**
+ * One job as the API reads it, in one call (no MULTI: an ioredis pipeline copies every script
+ * defined on the connection, BullMQ's included, each time it is built). KEYS: record, webhook
+ * attempts, queued set. ARGV: job id. Returns {flat record hash, attempts, queue rank or -1}.
+ */
+const READ = `
+local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
+return { redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1), rank or -1 }
+`;
+
+/**
  * Idempotency keys. KEYS: the key. ARGV: entry JSON, pending ttl (s).
  * Claims the key with a pending entry; returns nil when claimed, else the stored entry.
  */
@@ -157,6 +167,7 @@ export interface JobCommands {
   create: Call;
   transition: Call;
   requestCancel: Call;
+  read: Call;
   idempotencyClaim: Call;
   idempotencySettle: Call;
 }
@@ -165,6 +176,7 @@ const COMMANDS = {
   sdsvcJobCreate: { numberOfKeys: 6, lua: CREATE },
   sdsvcJobTransition: { numberOfKeys: 6, lua: TRANSITION },
   sdsvcJobRequestCancel: { numberOfKeys: 6, lua: REQUEST_CANCEL },
+  sdsvcJobRead: { numberOfKeys: 3, lua: READ },
   sdsvcIdempotencyClaim: { numberOfKeys: 1, lua: IDEMPOTENCY_CLAIM },
   sdsvcIdempotencySettle: { numberOfKeys: 1, lua: IDEMPOTENCY_SETTLE },
 } as const;
@@ -180,6 +192,7 @@ export function jobCommands(redis: Redis): JobCommands {
     create: bind('sdsvcJobCreate'),
     transition: bind('sdsvcJobTransition'),
     requestCancel: bind('sdsvcJobRequestCancel'),
+    read: bind('sdsvcJobRead'),
     idempotencyClaim: bind('sdsvcIdempotencyClaim'),
     idempotencySettle: bind('sdsvcIdempotencySettle'),
   };
