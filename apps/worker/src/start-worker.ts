@@ -43,6 +43,22 @@ export interface RunningWorker {
   reconcile(): Promise<ReconcileReport>;
 }
 
+/** After the grace period aborts the running jobs, how long their hand-back may take. */
+const HANDBACK_MS = 2000;
+/** Everything closes within SHUTDOWN_GRACE_MS + this (the process gives up at + 5 s). */
+const CLOSE_MARGIN_MS = 4000;
+
+/** True when `p` settles within `ms` (its result is not needed, only that it finished). */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const { config, logger } = opts;
   const redisUrl = opts.redisUrl ?? config.redisUrl;
@@ -171,15 +187,26 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     },
     close() {
       closing ??= (async () => {
+        const started = Date.now();
         logger.info({ graceMs: config.shutdownGraceMs }, 'generate worker stopping');
         const grace = setTimeout(() => cancels.abortAll(new ShutdownRequested()), config.shutdownGraceMs);
         try {
-          await worker.close();
+          // The hand-back needs Redis. When it cannot finish (Redis unreachable), stop anyway: the
+          // job's lock expires and another worker's stalled-job check runs it again.
+          if (!(await within(worker.close(), config.shutdownGraceMs + HANDBACK_MS))) {
+            logger.warn({ handBackMs: HANDBACK_MS }, 'running job not handed back in time (Redis unreachable?); its lock will expire and another worker re-runs it');
+            await within(worker.close(true), 1000);
+            connection.disconnect();
+          }
         } finally {
           clearTimeout(grace);
         }
+        const closeBy = started + config.shutdownGraceMs + CLOSE_MARGIN_MS;
         for (const close of owned) {
-          await close().catch((err: unknown) => logger.warn({ err }, 'error while closing the worker'));
+          const left = Math.max(100, closeBy - Date.now());
+          if (!(await within(close().catch((err: unknown) => logger.warn({ err }, 'error while closing the worker')), left))) {
+            logger.warn({ waitedMs: left }, 'a part of the worker did not close in time (Redis unreachable?); going on');
+          }
         }
         logger.info('generate worker stopped');
       })();
