@@ -1,5 +1,7 @@
 /**
- * Creating ONNX Runtime sessions: execution providers with a logged fallback to CPU, full graph
+ * Creating ONNX Runtime sessions: execution providers as an explicit policy (EXECUTION_PROVIDERS:
+ * tried in the order listed, per graph; a provider that fails falls back only to the next one
+ * *listed*, so CPU is used only when listed; the provider each graph runs on is logged), full graph
  * optimisation, one intra-op thread per core, the CPU memory arena switchable. External weights
  * (model.onnx_data or whatever name the graph references) are resolved by ORT relative to the
  * model path, so the path is passed as a file name; only LoRA-merged copies come as bytes, with
@@ -13,7 +15,7 @@ import { ModelFolderError } from './model-info.ts';
 export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
 
 export interface SessionConfig {
-  /** Tried in order, CPU always last (default ['cpu']). */
+  /** Tried in order, per graph; nothing that is not listed (default ['cpu']). */
   executionProviders?: readonly ExecutionProviderName[];
   /** Default: number of cores. */
   intraOpNumThreads?: number;
@@ -25,8 +27,10 @@ export interface SessionConfig {
   log?: (message: string) => void;
 }
 
-/** Providers that failed to initialise in this process. */
-const unavailable = new Set<ExecutionProviderName>();
+/** None of the listed execution providers could open a graph (and `cpu` was not listed as a fallback). */
+export class ExecutionProviderError extends Error {
+  override name = 'ExecutionProviderError';
+}
 
 export interface LoadedSession {
   session: ort.InferenceSession;
@@ -53,7 +57,8 @@ export interface GraphBytes {
 }
 
 /**
- * Opens `file` with the first provider that works; a provider that fails is logged and skipped.
+ * Opens `file` with the first listed provider that works; one that fails is logged and the next
+ * listed one is tried (no process-wide switch: every graph tries the list from the start).
  * With `bytes`, the session is created from those (a patched copy of `file`) instead.
  */
 export async function createSession(file: string, cfg: SessionConfig = {}, bytes?: GraphBytes): Promise<LoadedSession> {
@@ -64,22 +69,24 @@ export async function createSession(file: string, cfg: SessionConfig = {}, bytes
   }
   const log = cfg.log ?? ((m: string) => console.warn(m));
   const wanted = [...(cfg.executionProviders ?? ['cpu'])];
-  if (!wanted.includes('cpu')) wanted.push('cpu');
+  if (wanted.length === 0) wanted.push('cpu');
   let lastError: unknown;
-  for (const ep of wanted) {
-    if (unavailable.has(ep)) continue;
+  for (const [i, ep] of wanted.entries()) {
     try {
       const session = bytes
         ? await ort.InferenceSession.create(bytes.model, { ...sessionOptions(cfg, ep), ...(bytes.externalData?.length ? { externalData: bytes.externalData } : {}) })
         : await ort.InferenceSession.create(file, sessionOptions(cfg, ep));
+      if (ep !== 'cpu' || i > 0) log(`onnxruntime: ${file} runs on ${ep}`);
       return { session, provider: ep, file };
     } catch (err) {
       lastError = err;
-      if (ep !== 'cpu') {
-        unavailable.add(ep); // logged once per process; later graphs go straight to the next provider
-        log(`onnxruntime: execution provider "${ep}" unavailable (${(err as Error).message.split('\n')[0]}); falling back to the next of ${wanted.join(', ')}`);
-      }
+      const next = wanted[i + 1];
+      if (next) log(`onnxruntime: execution provider "${ep}" could not open ${file} (${(err as Error).message.split('\n')[0]}); trying "${next}" (EXECUTION_PROVIDERS=${wanted.join(',')})`);
     }
   }
-  throw new ModelFolderError(file, `onnxruntime could not load the graph (${(lastError as Error)?.message ?? lastError})`);
+  const why = (lastError as Error)?.message ?? String(lastError);
+  if (!wanted.includes('cpu')) {
+    throw new ExecutionProviderError(`${file}: no listed execution provider could open it (EXECUTION_PROVIDERS=${wanted.join(',')}; list cpu last to fall back to the CPU): ${why}`);
+  }
+  throw new ModelFolderError(file, `onnxruntime could not load the graph (${why})`);
 }
