@@ -26,8 +26,10 @@ export class TaesdDecoder {
   }
 
   static async open(file: string, cfg: SessionConfig = {}): Promise<TaesdDecoder> {
-    // Runs on small inputs every few steps: no arena to keep its peak around.
-    const { session } = await createSession(file, { ...cfg, enableCpuMemArena: false });
+    // Runs between UNet steps: one thread, so no second thread pool spins against the UNet's
+    // (measured: a pooled session here slowed the UNet's steps more than the decode itself cost);
+    // no arena to keep its peak around.
+    const { session } = await createSession(file, { ...cfg, intraOpNumThreads: 1, enableCpuMemArena: false });
     return new TaesdDecoder(session, file);
   }
 
