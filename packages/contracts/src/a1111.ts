@@ -75,7 +75,7 @@ export const A1111Progress = z.object({
     skipped: z.boolean(), interrupted: z.boolean(), stopping_generation: z.boolean(), job: z.string(), job_count: z.int(),
     job_timestamp: z.string(), job_no: z.int(), sampling_step: z.int(), sampling_steps: z.int(),
   }),
-  current_image: z.string().nullable().describe('Latest live preview (none are produced yet: null)'),
+  current_image: z.string().nullable().describe('The running job\'s latest live preview, base64 JPEG (null with skip_current_image=true, when idle or before the first preview)'),
   textinfo: z.string().nullable(),
   current_task: z.string().nullable(),
 });
