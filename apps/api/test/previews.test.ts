@@ -67,6 +67,20 @@ test('SSE: preview events every every_steps steps between started and succeeded;
   assert.equal((await s.h.store.latestPreview(job.id))?.step, 4);
 });
 
+test('preview as a multipart text part (JSON), defaults filled in; a bad one is a 400 naming the field', async () => {
+  const form = new FormData();
+  form.set('prompt', 'multipart preview');
+  form.set('steps', '1');
+  form.set('preview', JSON.stringify({ every_steps: 3 }));
+  const res = await fetch(`${s.baseUrl}/v1/jobs`, { method: 'POST', body: form });
+  assert.equal(res.status, 202);
+  assert.deepEqual((await res.json() as { params: { preview: unknown } }).params.preview, { every_steps: 3, format: 'webp' });
+  const bad = await post('/v1/jobs', { prompt: 'x', preview: { every_steps: 0, format: 'png' } });
+  assert.equal(bad.status, 400);
+  const problem = await bad.json() as { errors: Array<{ path: string }> };
+  assert.deepEqual(problem.errors.map((e) => e.path).sort(), ['preview.every_steps', 'preview.format']);
+});
+
 test('SSE: a client joining a running job gets the latest preview right after the state', async () => {
   const job = await (await post('/v1/jobs', { prompt: 'a late joiner', width: 64, height: 64, steps: 12, scheduler: 'euler', seed: 6, preview: { every_steps: 1, format: 'webp' } })).json() as { id: string };
   await waitFor(async () => ((await s.h.store.latestPreview(job.id))?.step ?? 0) >= 2, { what: 'a preview of the running job' });

@@ -16,7 +16,7 @@ export interface Submission {
 const NUMBER_FIELDS = new Set(['width', 'height', 'steps', 'guidance_scale', 'seed', 'num_images', 'strength',
   'reference_strength', 'mask_blur', 'output_quality', 'inpaint_full_res_padding']);
 const BOOLEAN_FIELDS = new Set(['mask_invert', 'overlay', 'inpaint_full_res', 'safety']);
-const JSON_FIELDS = new Set(['webhook', 'metadata', 'loras']);
+const JSON_FIELDS = new Set(['webhook', 'metadata', 'loras', 'preview']);
 function coerce(name: string, value: string): unknown {
   if (NUMBER_FIELDS.has(name) && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(value.trim())) return Number(value);
   if (BOOLEAN_FIELDS.has(name)) {
