@@ -91,3 +91,17 @@ test('bad schedules are refused at submission naming the field', async () => {
   await assert.rejects(params({ prompt: 'x', frames: 500 }), (e: { errors?: Array<{ path: string; code: string }> }) => e.errors?.[0]?.path === 'frames');
   await assert.rejects(params({ prompts: { 3: 'x' }, frames: 4 }), (e: { errors?: Array<{ path: string }> }) => e.errors?.[0]?.path === 'prompts');
 });
+
+test('live previews of every frame as it is denoised (params.preview → the engine per frame)', async () => {
+  const p = await params({ prompt: 'a river', frames: 2, seed: 8, steps: 4, preview: { every_steps: 2, format: 'webp' } });
+  assert.deepEqual(p.preview, { every_steps: 2, format: 'webp' });
+  const seen: Array<[number, number, number]> = [];
+  let frame = -1;
+  await runAnimation('job-p', 'tiny-sd15', p, undefined, {
+    engine, objects, log, signal: new AbortController().signal,
+    onProgress: (f) => { frame = f; },
+    preview: { everySteps: p.preview!.every_steps, onPreview: (img) => seen.push([frame, img.step, img.width]) },
+  });
+  // Frame 1 is an img2img of frame 0 (strength 0.65 of 4 steps: 2 steps run), so one preview there.
+  assert.deepEqual(seen, [[0, 2, 8], [0, 4, 8], [1, 2, 8]]);
+});
