@@ -116,6 +116,23 @@ describe('a batch gives each job its solo result', () => {
   });
 });
 
+test('with a small UNet budget: rows are split into several calls, and a job too big for one call runs alone; same images', async () => {
+  // 64² latents are 4 × 8 × 8 = 256 per row: a CFG pair is 512, two jobs fill a 1024 budget.
+  const small = await StableDiffusionPipeline.load(join(MODELS_DIR, 'tiny-sd15'), { intraOpNumThreads: 1, warmup: false, maxUnetBatchElements: 1024 });
+  try {
+    const base = { mode: 'txt2img' as const, width: 64, height: 64, steps: 3, scheduler: 'euler_a' };
+    const reqs: GenerateRequest[] = [
+      { ...base, prompt: 'a', seed: 1, guidanceScale: 5, numImages: 1 },
+      { ...base, prompt: 'b', seed: 2, guidanceScale: 6, numImages: 3 }, // 1536 > 1024: alone
+      { ...base, prompt: 'c', seed: 3, guidanceScale: 7, numImages: 1 },
+      { ...base, prompt: 'd', seed: 4, guidanceScale: 8, numImages: 1 },
+    ];
+    await checkParity(small, reqs, 'small budget');
+  } finally {
+    await small.release();
+  }
+});
+
 test('a job canceled mid-batch leaves at the next step; the others finish as they would alone', async () => {
   const reqs = jobs({ mode: 'txt2img', width: 64, height: 64, steps: 6, scheduler: 'euler_a' });
   const controller = new AbortController();

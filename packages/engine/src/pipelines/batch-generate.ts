@@ -58,6 +58,7 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
   let key: string | null = null;
   let timesteps: Float64Array | null = null;
   const parts: Part[] = [];
+  const solo: number[] = [];
 
   // Each job's own start: validation, text, schedule, starting latents (its VAE encode).
   for (const [index, entry] of entries.entries()) {
@@ -73,6 +74,12 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
       key = k;
       const cfg = req.guidanceScale > 1;
       const n = req.numImages;
+      const f = info.vaeScaleFactor;
+      if (n > 1 && (cfg ? 2 : 1) * n * info.unetInChannels * (req.height / f) * (req.width / f) > pipe.maxUnetBatchElements) {
+        // Its images alone exceed one UNet call: generate() splits them into groups (same images).
+        solo.push(index);
+        continue;
+      }
       const generators = Array.from({ length: n }, (_, i) => new TorchGenerator(req.seed + i, { kernel: rngKernelOf(pipe) }));
       const text = await pipe.encodeText(req, cfg);
       const { scheduler, timesteps: ts } = schedule(pipe, req);
@@ -83,7 +90,19 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
       fail(index, err);
     }
   }
-  if (parts.length === 0 || !timesteps) return results;
+  const runSolo = async () => {
+    for (const index of solo) {
+      try {
+        results[index] = { status: 'fulfilled', value: await pipe.generate(entries[index]!.request, entries[index]!.opts ?? {}) };
+      } catch (err) {
+        fail(index, err);
+      }
+    }
+  };
+  if (parts.length === 0 || !timesteps) {
+    await runSolo();
+    return results;
+  }
 
   // Rows share a UNet call only with the same text length (A1111 prompts past 77 tokens are longer).
   const byShape = new Map<string, Part[]>();
@@ -117,6 +136,7 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
       fail(p.index, err);
     }
   }
+  await runSolo();
   return results;
 }
 
