@@ -80,7 +80,7 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
         solo.push(index);
         continue;
       }
-      const generators = Array.from({ length: n }, (_, i) => new TorchGenerator(req.seed + i, { kernel: rngKernelOf(pipe) }));
+      const generators = Array.from({ length: n }, (_, i) => new TorchGenerator(req.seed + i, { kernel: pipe.rngKernel }));
       const text = await pipe.encodeText(req, cfg);
       const { scheduler, timesteps: ts } = schedule(pipe, req);
       timesteps ??= ts;
@@ -138,11 +138,6 @@ export async function generateBatch(pipe: StableDiffusionPipeline, entries: read
   }
   await runSolo();
   return results;
-}
-
-/** The pipeline's ATen normal kernel (what its own generate seeds with). */
-function rngKernelOf(pipe: StableDiffusionPipeline): 'avx2' | 'default' {
-  return (pipe as unknown as { rngKernel: 'avx2' | 'default' }).rngKernel;
 }
 
 /** diffusers' get_timesteps: img2img/inpaint keep the last ⌊steps·strength⌋ steps. */

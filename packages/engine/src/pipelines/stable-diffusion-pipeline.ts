@@ -55,7 +55,8 @@ export class StableDiffusionPipeline {
   readonly tokenizer: PromptTokenizer;
   /** SDXL: one tokenizer per encoder of models.textEncoders (tokenizer, tokenizer_2). */
   readonly tokenizers: readonly PromptTokenizer[];
-  private readonly rngKernel: 'avx2' | 'default';
+  /** The ATen normal kernel its seeds reproduce (batch-generate.ts seeds with it too). */
+  readonly rngKernel: 'avx2' | 'default';
   readonly maxUnetBatchElements: number;
   /** Live-preview decoders of this folder (shared with LoRA copies: the latent space is the base's). */
   readonly previews: PreviewDecoders;
