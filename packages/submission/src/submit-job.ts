@@ -24,7 +24,7 @@ export interface SubmitInput {
   body: Record<string, unknown>;
   /** Image bytes for fields whose value is FILE_PART (multipart). */
   files?: ReadonlyMap<ImageField, Buffer>;
-  /** Idempotency fingerprint of body + files (fingerprint()). */
+  /** Idempotency fingerprint of body + files (fingerprint()); read only with an idempotencyKey ('' without one). */
   hash: string;
   /** The Idempotency-Key, already scoped to the caller; null when none was sent. */
   idempotencyKey?: string | null;

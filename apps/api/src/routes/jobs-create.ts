@@ -55,9 +55,11 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
   // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts).
   app.post('/v1/jobs', { config: { submission: true } }, async (request, reply) => {
     const submission = await readSubmission(request, config.maxImageBytes);
+    const idempotencyKey = idempotencyKeyOf(request);
     const { id, replayed, record } = await jobs.submit({
-      body: submission.body, files: submission.files, hash: submission.hash,
-      idempotencyKey: idempotencyKeyOf(request), owner: request.callerId || null, safetyExempt: request.safetyExempt, log: request.log,
+      // The fingerprint only matters with an Idempotency-Key (submitJob reads it only then).
+      body: submission.body, files: submission.files, hash: idempotencyKey === null ? '' : submission.fingerprint(),
+      idempotencyKey, owner: request.callerId || null, safetyExempt: request.safetyExempt, log: request.log,
     });
     return await answer(request, reply, id, replayed, record);
   });

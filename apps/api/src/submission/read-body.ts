@@ -3,14 +3,21 @@
 // Multipart counts against MAX_BODY_BYTES (413); a broken multipart body is 400 invalid_body.
 import type { FastifyRequest } from 'fastify';
 import { IMAGE_FIELDS, type ImageField } from '@sdsvc/contracts';
-import { FILE_PART, fingerprint } from '@sdsvc/submission';
+import { assertJsonDepth, FILE_PART, fingerprint } from '@sdsvc/submission';
 import { HttpProblem, validationProblem } from '../problem.ts';
 
 export interface Submission {
   body: Record<string, unknown>;
   files: Map<ImageField, Buffer>;
-  /** sha256 over the canonical body and the files: the idempotency fingerprint. */
-  hash: string;
+  /** sha256 over the canonical body and the files: the idempotency fingerprint. Computed on
+   *  demand: only a request with an Idempotency-Key needs it (it was ~4 % of a POST's CPU). */
+  fingerprint(): string;
+}
+
+/** The body's depth limit is checked here, key or no key (deep nesting is 400 invalid_body). */
+function submission(body: Record<string, unknown>, files: Map<ImageField, Buffer>): Submission {
+  assertJsonDepth(body);
+  return { body, files, fingerprint: () => fingerprint(body, files) };
 }
 
 const NUMBER_FIELDS = new Set(['width', 'height', 'steps', 'guidance_scale', 'seed', 'num_images', 'strength',
@@ -106,7 +113,7 @@ export async function readSubmission(req: FastifyRequest, maxImageBytes: number)
   if (req.isMultipart()) {
     // MAX_BODY_BYTES (the app's bodyLimit) covers multipart too: fields and files together.
     const { body, files } = await readMultipart(req, maxImageBytes, req.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY);
-    return { body, files, hash: fingerprint(body, files) };
+    return submission(body, files);
   }
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
@@ -115,6 +122,5 @@ export async function readSubmission(req: FastifyRequest, maxImageBytes: number)
   if (!isPlainObject(req.body)) {
     throw validationProblem([{ path: '', code: 'invalid_type', message: 'the body must be a JSON object' }]);
   }
-  const files = new Map<ImageField, Buffer>();
-  return { body: req.body, files, hash: fingerprint(req.body, files) };
+  return submission(req.body, new Map());
 }
