@@ -21,13 +21,14 @@ import type { HiddenStates } from '../models/unet-model.ts';
 import type { Latents } from '../tensor.ts';
 import { checkpoint } from './abort.ts';
 import { tensorToImages } from './image-tensors.ts';
-import { applyGuidance, blendMasked, divide, writeLeadingChannels } from './latent-ops.ts';
+import { applyGuidance, divide, writeLeadingChannels } from './latent-ops.ts';
 import { prepareLatents, type InitialState } from './prepare-latents.ts';
 import { unetTextRows, type TextConditioning } from './text-conditioning.ts';
 import { validateRequest } from './validate-request.ts';
 import type { StableDiffusionPipeline } from './stable-diffusion-pipeline.ts';
 import type { GenerateOptions, GenerateRequest, GenerateResult } from './types.ts';
 import { batchKey } from './batch-key.ts';
+import { blendKnown, fillInpaintCondition } from './denoise-loop.ts';
 
 export { batchKey };
 
@@ -240,25 +241,4 @@ function buildChunk(pipe: StableDiffusionPipeline, group: Part[], inC: number, c
     ? { textEmbeds, textEmbedsWidth: first.textEmbedsWidth, timeIds, timeIdsWidth: first.timeIdsWidth }
     : undefined);
   return { hidden, input, offsets, rows };
-}
-
-// The two helpers below are denoise-loop.ts's, for one job's block of rows.
-
-/** Mask (1 ch) and masked-image latents (c ch) after the c latent channels of every row. */
-function fillInpaintCondition(dst: Float32Array, cond: { mask: Float32Array; maskedLatents: Float32Array }, batch: number, rows: number, c: number, inC: number, hw: number): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * inC * hw;
-    dst.set(cond.mask, base + c * hw);
-    const b = r % batch;
-    dst.set(cond.maskedLatents.subarray(b * c * hw, (b + 1) * c * hw), base + (c + 1) * hw);
-  }
-}
-
-/** The original latents re-noised to the next timestep (or clean after the last) outside the mask. */
-function blendKnown(scheduler: Scheduler, blend: NonNullable<InitialState['blend']>, timesteps: Float64Array, i: number,
-  latents: Latents, batch: number, c: number): Latents {
-  const known = i < timesteps.length - 1
-    ? scheduler.addNoise(blend.imageLatents, blend.noise, timesteps[i + 1]!).data
-    : blend.imageLatents.data;
-  return { data: blendMasked(latents.data, known, blend.mask, batch, c, new Float32Array(latents.data.length)), dims: latents.dims };
 }

@@ -75,7 +75,7 @@ export async function denoise(input: DenoiseInput, opts: GenerateOptions): Promi
 }
 
 /** Mask (1 ch) and masked-image latents (c ch) after the c latent channels of every row. */
-function fillInpaintCondition(dst: Float32Array, cond: { mask: Float32Array; maskedLatents: Float32Array }, batch: number, rows: number, c: number, inC: number, hw: number): void {
+export function fillInpaintCondition(dst: Float32Array, cond: { mask: Float32Array; maskedLatents: Float32Array }, batch: number, rows: number, c: number, inC: number, hw: number): void {
   for (let r = 0; r < rows; r++) {
     const base = r * inC * hw;
     dst.set(cond.mask, base + c * hw);
@@ -85,7 +85,7 @@ function fillInpaintCondition(dst: Float32Array, cond: { mask: Float32Array; mas
 }
 
 /** The original latents re-noised to the next timestep (or clean after the last) outside the mask. */
-function blendKnown(scheduler: Scheduler, blend: NonNullable<InitialState['blend']>, timesteps: Float64Array, i: number,
+export function blendKnown(scheduler: Scheduler, blend: NonNullable<InitialState['blend']>, timesteps: Float64Array, i: number,
   latents: Latents, batch: number, c: number): Latents {
   const known = i < timesteps.length - 1
     ? scheduler.addNoise(blend.imageLatents, blend.noise, timesteps[i + 1]!).data
