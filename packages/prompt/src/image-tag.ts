@@ -14,6 +14,7 @@ export interface ImageTagResult {
 }
 
 export function extractImageTag(text: string, field: PromptField = 'prompt'): ImageTagResult {
+  if (!text.includes('{')) return { text, referenceImage: null }; // no tag can start: skip the scan
   const matches = [...maskEscapes(text).matchAll(IMAGE_TAG)];
   if (matches.length === 0) return { text, referenceImage: null };
   if (field === 'negative_prompt') {

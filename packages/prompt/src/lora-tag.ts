@@ -35,6 +35,7 @@ function parseTag(body: string, raw: string, field: PromptField): LoraTag {
 
 /** Cuts every LoRA tag out of `text`; in the negative prompt a tag is an error. */
 export function extractLoraTags(text: string, field: PromptField = 'prompt'): LoraTagResult {
+  if (!text.includes('<')) return { text, loras: [] }; // no tag can start: skip the scan
   const matches = [...text.matchAll(LORA_TAG)];
   if (matches.length === 0) return { text, loras: [] };
   if (field === 'negative_prompt') {

@@ -9,6 +9,7 @@ const ESCAPABLE = new Set(['\\', '(', ')', '[', ']', '{', '}']);
  * is a literal backslash followed by a real `(` (as A1111 reads it).
  */
 export function maskEscapes(text: string): string {
+  if (!text.includes('\\')) return text; // nothing escaped (most prompts): the copy is the text
   let out = '';
   for (let i = 0; i < text.length; i++) {
     if (text[i] === '\\' && i + 1 < text.length && ESCAPABLE.has(text[i + 1])) {
