@@ -84,7 +84,12 @@ export class JobStore {
     const hash = toHash(rec, now());
     const position = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), ...Object.entries(hash).flat());
     if (position === -1) throw new Error(`job ${rec.id} already exists`);
-    return { ...fromHash({ ...hash, seq: '1' }), queue_position: Number(position) };
+    hash.seq = '1';
+    // The caller's objects, not a JSON round trip of them (toHash stored them as JSON of these very
+    // objects; the record serialises the same). Null where toHash stored ''.
+    const record = fromHash(hash, [], { params: rec.params, metadata: rec.metadata || null, webhook: rec.webhook || null });
+    record.queue_position = Number(position);
+    return record;
   }
 
   /**

@@ -72,15 +72,18 @@ export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
 const json = <T>(s: string | undefined): T | null => (s ? (JSON.parse(s) as T) : null);
 const orNull = (s: string | undefined): string | null => (s ? s : null);
 
-export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAttempt[] = []): JobRecord {
+/** The JSON fields as objects already (JobStore.create has them: no parse of what it just serialised). */
+export type ParsedFields = Pick<JobRecord, 'params' | 'metadata' | 'webhook'>;
+
+export function fromHash(h: Record<string, string>, webhookAttempts: WebhookAttempt[] = [], parsed?: ParsedFields): JobRecord {
   return {
     id: h.id,
     status: h.status as JobStatus,
     type: h.type as JobType,
     model: h.model,
-    params: JSON.parse(h.params) as JobParams,
-    metadata: json(h.metadata),
-    webhook: json(h.webhook),
+    params: parsed ? parsed.params : JSON.parse(h.params) as JobParams,
+    metadata: parsed ? parsed.metadata : json(h.metadata),
+    webhook: parsed ? parsed.webhook : json(h.webhook),
     owner: orNull(h.owner),
     created_at: h.created_at,
     started_at: orNull(h.started_at),
