@@ -66,7 +66,8 @@ describe('job lifecycle end to end (#7)', { timeout: 240_000 }, () => {
     try {
       const done = await stack.waitForJob(job.id, terminal, 'ends (run by B)', 60_000);
       assert.equal(done.status, 'succeeded');
-      assert.ok(logged(b, job.id, 'job succeeded'), 'B finished it');
+      // B logs right after its transition applied: the record can be read before the line arrives.
+      await b.waitForLog((l) => l.job_id === job.id && l.msg === 'job succeeded', 'B finished it', 10_000);
     } finally {
       a.child.kill('SIGCONT');
     }
