@@ -3,7 +3,6 @@
 // that disconnects cancels its jobs. The A1111 sampler table and request translation as units.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { JobRecord } from '@sdsvc/jobs';
 import { A1111Img2ImgRequest, A1111Txt2ImgRequest } from '@sdsvc/contracts';
@@ -11,7 +10,7 @@ import { waitFor } from '../../../test/support/wait-for.ts';
 import { A1111_SAMPLERS, resolveSampler } from '../src/adapters/a1111/samplers.ts';
 import { toJobBodies as a1111Bodies } from '../src/adapters/a1111/translate.ts';
 import { QUALITY_STEPS, resolveModel } from '../src/adapters/openai/translate.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { listen, startHarness, type Harness } from './harness.ts';
 
 const SILLYTAVERN = JSON.parse(await readFile(new URL('./fixtures/clients/sillytavern.json', import.meta.url), 'utf8'));
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -182,8 +181,7 @@ describe('queued jobs (no worker): disconnect, interrupt, progress', () => {
   let base: string;
   before(async () => {
     h = await startHarness();
-    await h.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    base = await listen(h);
   });
   after(async () => { await h?.close(); });
 

@@ -3,18 +3,16 @@
 // through the re-read on every heartbeat (200 ms here) and after the subscriber reconnects.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { jobKeys } from '@sdsvc/jobs';
 import { collectSse, type SseEvent } from '../../../test/support/sse.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { listen, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 let base: string;
 before(async () => {
   h = await startHarness();
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  base = await listen(h);
 });
 after(async () => { await h.close(); });
 

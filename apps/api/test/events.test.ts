@@ -1,15 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startHarness, type Harness } from './harness.ts';
+import { listen, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
 let base: string;
 before(async () => {
   h = await startHarness();
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  base = await listen(h);
 });
 after(async () => { await h.close(); });
 

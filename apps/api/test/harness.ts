@@ -78,3 +78,10 @@ export async function pngBase64(width: number, height: number, color = { r: 200,
   const buf = await sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
   return buf.toString('base64');
 }
+
+/** Listens on a free loopback port (real sockets: SSE, disconnects); returns the base URL. */
+export async function listen(h: Harness): Promise<string> {
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = h.app.server.address() as import('node:net').AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}

@@ -8,6 +8,7 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { varint } from '../../../../test/support/protobuf-writer.ts';
 
 const FLOAT = 1;
 const FLOAT16 = 10;
@@ -53,12 +54,6 @@ function decode(buf: Uint8Array): Field[] {
   return out;
 }
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 128) { out.push((n % 128) | 128); n = Math.floor(n / 128); }
-  out.push(n);
-  return out;
-}
 
 function encode(fields: readonly Field[]): Uint8Array {
   const parts: Uint8Array[] = [];

@@ -3,20 +3,10 @@
  * runs without downloading weights: one ConvTranspose (kernel 8, stride 8) that turns each latent
  * pixel into an 8×8 block of (factors·z + bias + 1) / 2, i.e. the linear latent→RGB map in [0, 1]
  * at 8× the latent size, with symbolic height and width as real exports have.
- * A minimal protobuf encoder: varints and length-delimited fields only.
  */
 import type { LatentRgbFactors } from '../../src/preview/latent-rgb.ts';
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 128) { out.push((n % 128) | 128); n = Math.floor(n / 128); }
-  out.push(n);
-  return out;
-}
-type Msg = number[];
-const fVar = (no: number, v: number): Msg => [...varint(no * 8), ...varint(v)];
-const fLen = (no: number, bytes: ArrayLike<number>): Msg => [...varint(no * 8 + 2), ...varint(bytes.length), ...Array.from(bytes)];
-const fStr = (no: number, s: string): Msg => fLen(no, new TextEncoder().encode(s));
+import { fLen, fStr, fVar, type Msg } from '../../../../test/support/protobuf-writer.ts';
 
 const FLOAT = 1;
 /** ValueInfoProto of a float tensor; string dims are symbolic (dim_param). */

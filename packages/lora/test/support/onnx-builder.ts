@@ -1,18 +1,8 @@
 /**
  * Writes tiny one-node ONNX models (Y = X·W through MatMul, or Gemm with transB) so the patcher
  * can be tested on float16, bfloat16, Gemm and external-data layouts no exported fixture has.
- * A minimal protobuf encoder: varints and length-delimited fields only.
  */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 128) { out.push((n % 128) | 128); n = Math.floor(n / 128); }
-  out.push(n);
-  return out;
-}
-type Msg = number[];
-const fVar = (no: number, v: number): Msg => [...varint(no * 8), ...varint(v)];
-const fLen = (no: number, bytes: ArrayLike<number>): Msg => [...varint(no * 8 + 2), ...varint(bytes.length), ...Array.from(bytes)];
-const fStr = (no: number, s: string): Msg => fLen(no, new TextEncoder().encode(s));
+import { fLen, fStr, fVar, type Msg } from '../../../../test/support/protobuf-writer.ts';
 
 export interface TinyModel {
   op: 'MatMul' | 'Gemm';
