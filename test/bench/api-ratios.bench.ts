@@ -7,7 +7,7 @@
 //   scripts/node test/bench/api-ratios.bench.ts [--seconds 8] [--connections 50] [--rounds 3]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,13 +28,30 @@ const connections = Number(values.connections);
 const rounds = Math.max(1, Number(values.rounds));
 const body = JSON.stringify({ type: 'txt2img', prompt: 'a lighthouse at dusk, (oil painting:1.2)', width: 64, height: 64, steps: 4, seed: 42 });
 
-interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number }
+interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; 'server µs/req'?: number; 'redis µs/req'?: number }
 
-async function cannon(name: string, opts: autocannon.Options): Promise<Result> {
+/** CPU time (user + system) a process has used, in µs; undefined where /proc cannot tell (not Linux). */
+async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000; // utime + stime, in clock ticks of 10 ms
+  } catch { return undefined; }
+}
+
+/** Runs one case; also reports the CPU time per request of the server process and of Redis. */
+async function cannon(name: string, opts: autocannon.Options, serverPid: number | undefined, redisPid: number | undefined): Promise<Result> {
   // Warm-up (JIT, connections), then the measured run.
   await autocannon({ ...opts, connections, duration: Math.max(1, Math.round(duration / 4)) });
+  const [s0, r0] = [await cpuMicros(serverPid), await cpuMicros(redisPid)];
   const r = await autocannon({ ...opts, connections, duration });
-  return { name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  const [s1, r1] = [await cpuMicros(serverPid), await cpuMicros(redisPid)];
+  const perReq = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.round((b - a) / r.requests.total));
+  return {
+    name, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors,
+    'server µs/req': perReq(s0, s1), 'redis µs/req': perReq(r0, r1),
+  };
 }
 
 async function baseline(mode: 'queue-add' | 'hgetall', redisUrl: string): Promise<{ port: number; child: ChildProcess }> {
@@ -56,23 +73,24 @@ try {
   api = startService('api', {
     REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
     STORAGE_URL: `file://${join(dataDir, 'storage')}`, FILE_URL_SECRET: 'bench-file-url-secret-0123456789',
-    RATE_LIMIT_PER_MINUTE: '0', MAX_ACTIVE_JOBS_PER_KEY: '0',
+    RATE_LIMIT_PER_MINUTE: '0', MAX_ACTIVE_JOBS_PER_KEY: '0', QUEUE_WITHOUT_WORKERS: 'true', // no worker runs here
   });
   await waitForHttp(`http://127.0.0.1:${port}/healthz`);
   // A queued job to read (no worker runs, so it stays queued with a queue position).
   const created = await fetch(`http://127.0.0.1:${port}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const { id } = (await created.json()) as { id: string };
   const post = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
-  const cases: Array<[string, autocannon.Options]> = [
-    ['baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, ...post }],
-    ['POST /v1/jobs', { url: `http://127.0.0.1:${port}/v1/jobs`, ...post }],
-    ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${port}/v1/jobs/${id}` }],
-    ['baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }],
+  const cases: Array<[string, autocannon.Options, number | undefined]> = [
+    ['baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, ...post }, addBase.child.pid],
+    ['POST /v1/jobs', { url: `http://127.0.0.1:${port}/v1/jobs`, ...post }, api.child.pid],
+    ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${port}/v1/jobs/${id}` }, api.child.pid],
+    ['baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }, getBase.child.pid],
   ];
+  const redisPid = redis.process.pid;
   const all: Result[][] = [];
   for (let r = 0; r < rounds; r++) {
     const round: Result[] = [];
-    for (const [name, opts] of cases) round.push(await cannon(name, opts));
+    for (const [name, opts, pid] of cases) round.push(await cannon(name, opts, pid, redisPid));
     all.push(round);
   }
   await api.stop();
@@ -84,6 +102,12 @@ try {
   const postRatio = median(all.map(([add, p]) => p!.rps / add!.rps));
   const getRatio = median(all.map(([, , g, h]) => g!.rps / h!.rps));
   const postP99 = median(all.map(([, p]) => p!.p99));
+  const cpuMedian = (i: number, k: 'server µs/req' | 'redis µs/req') => {
+    const xs = all.map((round) => round[i]![k]).filter((x): x is number => x !== undefined);
+    return xs.length > 0 ? median(xs) : undefined;
+  };
+  console.log('CPU µs per request (medians over rounds; server = the process answering, baseline or API):');
+  console.table(cases.map(([name], i) => ({ name, 'server µs/req': cpuMedian(i, 'server µs/req'), 'redis µs/req': cpuMedian(i, 'redis µs/req') })));
   console.table([
     { target: 'POST /v1/jobs ≥ 0.5× Queue.add baseline', ratio: +postRatio.toFixed(2), met: postRatio >= 0.5 },
     { target: 'POST /v1/jobs p99 < 25 ms', 'p99 ms': postP99, met: postP99 < 25 },

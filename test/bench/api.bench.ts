@@ -63,6 +63,7 @@ const port = await freePort();
 const api = startService('api', {
   REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
   STORAGE_URL: `file://${join(dataDir, 'storage')}`, FILE_URL_SECRET: 'bench-file-url-secret-0123456789',
+  QUEUE_WITHOUT_WORKERS: 'true', // no worker runs here
 });
 try {
   await waitForHttp(`http://127.0.0.1:${port}/healthz`);

@@ -15,7 +15,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { loadConfig, VARIABLE_NAMES } from '@sdsvc/config';
-import { bullmqPrefix, GENERATE_QUEUE } from '@sdsvc/jobs';
+import { bullmqPrefix, generateQueueName } from '@sdsvc/jobs';
 import { renderKustomization, type Manifest } from '../support/kustomize.ts';
 
 const DIR = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
@@ -162,14 +162,17 @@ describe('deploy/kubernetes', () => {
     assert.equal(url.hostname, one('Service', 'redis').metadata.name);
   });
 
-  test('KEDA ScaledObject: scales the worker Deployment on <QUEUE_PREFIX>:bull:generate:wait in that Redis', () => {
+  test('KEDA ScaledObject: scales the worker Deployment on the wait lists of its WORKER_MODELS (<QUEUE_PREFIX>:bull:generate.<model>:wait) in that Redis', () => {
     const so = ScaledObject.parse(one('ScaledObject', 'sdsvc-worker'));
     assert.equal(so.spec.scaleTargetRef.name, one('Deployment', 'sdsvc-worker').metadata.name);
     assert.ok(so.spec.minReplicaCount >= 1, 'one worker stays up: workers deliver webhooks too');
     const env = environment(container(one('Deployment', 'sdsvc-worker'), 'worker'));
     const trigger = so.spec.triggers[0];
-    // The key BullMQ really uses for the wait list, from the service's own naming.
-    assert.equal(trigger.metadata.listName, `${bullmqPrefix(env.QUEUE_PREFIX)}:${GENERATE_QUEUE}:wait`);
+    // The keys BullMQ really uses for the wait lists, from the service's own naming: one trigger per held model.
+    const models = env.WORKER_MODELS.split(',').map((m: string) => m.trim());
+    assert.deepEqual(so.spec.triggers.map((t: { metadata: { listName: string } }) => t.metadata.listName).sort(),
+      models.map((m: string) => `${bullmqPrefix(env.QUEUE_PREFIX)}:${generateQueueName(m)}:wait`).sort());
+    assert.ok(models.includes(env.DEFAULT_MODEL), 'the workers hold the default model');
     const redisService = one('Service', 'redis');
     assert.equal(trigger.metadata.address, `${redisService.metadata.name}.${redisService.metadata.namespace}.svc.cluster.local:${redisService.spec.ports[0].port}`);
     assert.throws(() => ScaledObject.parse({ ...so, spec: { ...so.spec, triggers: [{ type: 'redis', metadata: { address: 'x:1', listname: 'typo', listLength: '2' } }] } }));

@@ -55,6 +55,8 @@ export async function startE2eStack(extraEnv: Record<string, string> = {}): Prom
     // The tiny models' native size is 64 px, so the default MAX_OUTPUT_PIXELS (4 × native) would
     // refuse the larger sizes some e2e tests use to make jobs slow; limits have their own tests.
     MAX_OUTPUT_PIXELS: String(1024 * 1024),
+    // Many tests queue jobs before (or without) a worker; model-workers.e2e.test.ts turns it off.
+    QUEUE_WITHOUT_WORKERS: 'true',
     ...extraEnv,
   };
   const api = startService('api', env);

@@ -2,7 +2,8 @@
 // `inject`, server.ts listens.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { PromptPolicy } from '@sdsvc/safety';
-import { JobService, loraUrlCacheFor, ModelCatalog } from '@sdsvc/submission';
+import { WorkerRegistry } from '@sdsvc/jobs';
+import { JobService, loraUrlCacheFor, ModelCatalog, WorkerDirectory } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
 import { safetyExemptPlugin } from './plugins/safety-exempt.ts';
@@ -42,7 +43,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
   });
+  // Models: what live workers announce in the registry, and MODELS_DIR when mounted here too.
+  const workers = new WorkerDirectory(new WorkerRegistry(deps.redis, { prefix: deps.store.prefix }), {
+    refreshMs: deps.workerRefreshMs,
+    onError: () => { /* Redis outages are logged by the connection; the last reading stays */ },
+  });
+  await workers.start();
   const catalog = new ModelCatalog(deps.config.modelsDir, {
+    workers,
     onProblem: (p) => deps.logger.warn({ model: p.id, dir: p.dir, kind: p.kind, reason: p.message }, `model "${p.id}" skipped: ${p.message}`),
   });
   // Scan once at start so unusable folders are reported now; a missing MODELS_DIR is only logged
@@ -70,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     redis: deps.redis, prefix: deps.store.prefix, perMinute: deps.config.rateLimitPerMinute ?? 0, windowMs: deps.rateLimitWindowMs,
   });
   await app.register(healthRoutes, { deps });
-  await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel, limits: deps.config });
+  await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel, limits: deps.config, queueWithoutWorkers: deps.config.queueWithoutWorkers });
   await app.register(lorasRoutes, { library: loras });
   await app.register(jobsCreateRoutes, { jobs, view });
   await app.register(jobsReadRoutes, { jobs, view });
@@ -83,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       jobs, redis: deps.redis, modelsDir: deps.config.modelsDir, defaultModel: deps.config.defaultModel, basicAuth: deps.config.a1111ApiAuth ?? [], loras,
     });
   }
-  await app.register(operationsRoutes, { deps }); // /metrics, /openapi.*, /docs, /admin/queues, playground at /
+  app.addHook('onClose', async () => { workers.close(); });
+  await app.register(operationsRoutes, { deps, catalog }); // /metrics, /openapi.*, /docs, /admin/queues, playground at /
   return app;
 }

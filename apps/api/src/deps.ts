@@ -18,7 +18,7 @@ export type ApiConfig = Pick<Config,
   // Security (plugins/auth.ts, rate-limit.ts; limits in @sdsvc/submission): absent = off / defaults.
   & Partial<Pick<Config, 'apiKeysFile' | 'adminApiKeys' | 'rateLimitPerMinute' | 'maxActiveJobsPerKey'
     | 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'jobTimeoutMs'>>
-  & Partial<Pick<Config, 'queuePrefix' | 'openaiModelMap' | 'openaiWaitTimeoutS' | 'a1111Api' | 'a1111ApiAuth'>>
+  & Partial<Pick<Config, 'queuePrefix' | 'openaiModelMap' | 'openaiWaitTimeoutS' | 'a1111Api' | 'a1111ApiAuth' | 'queueWithoutWorkers'>>
   & Partial<Pick<Config, 'loraDir' | 'maxLorasPerJob' | 'allowLoraUrls' | 'maxLoraBytes' | 'loraCacheDir'>>;
 
 export interface AppDeps {
@@ -41,6 +41,8 @@ export interface AppDeps {
   readyTimeoutMs?: number;
   /** RATE_LIMIT_PER_MINUTE's window (default 60 s; tests shorten it). */
   rateLimitWindowMs?: number;
+  /** How often the worker registry is re-read (default 1 s). */
+  workerRefreshMs?: number;
   /** Overload thresholds (plugins/under-pressure.ts defaults when absent). */
   underPressure?: UnderPressureOptions;
 }

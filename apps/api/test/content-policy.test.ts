@@ -22,7 +22,7 @@ after(async () => {
 });
 
 const submit = (body: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/v1/jobs', payload: { steps: 1, ...body } });
-const waiting = async () => (await h.queue.queue.getJobCounts('wait')).wait ?? 0;
+const waiting = async () => (await h.queue.queueFor('tiny-sd15').getJobCounts('wait')).wait ?? 0;
 
 test('a prompt with a listed term is refused with 400 prompt_blocked, naming no term, and nothing is queued', async () => {
   const before = await waiting();

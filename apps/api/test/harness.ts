@@ -44,7 +44,9 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
   const config = loadConfig({
     REDIS_URL: redisServer.url, STORAGE_URL: `file://${dir}`, MODELS_DIR, DEFAULT_MODEL: 'tiny-sd15',
     MAX_BODY_BYTES: '2MiB', MAX_IMAGE_BYTES: '256KiB', MAX_IMAGE_PIXELS: '1000000',
-    FILE_URL_SECRET: 'test-secret-0123456789', PUBLIC_BASE_URL: 'http://api.test', LOG_LEVEL: 'silent', ...env,
+    FILE_URL_SECRET: 'test-secret-0123456789', PUBLIC_BASE_URL: 'http://api.test', LOG_LEVEL: 'silent',
+    // No worker runs in these tests: jobs stay queued (model-availability.test.ts turns it off).
+    QUEUE_WITHOUT_WORKERS: 'true', ...env,
   });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});

@@ -20,7 +20,7 @@ test('two concurrent requests with one Idempotency-Key create one job', async ()
   assert.equal(ids.size, 1, `one job for every twin (${[...ids].join(', ')})`);
   assert.equal(answers.filter((a) => a.headers['idempotent-replayed'] === 'true').length, 2);
   assert.equal(await h.redis.zcard('t:jobs:active'), 1, 'one record');
-  assert.equal(await h.queue.queue.count(), 1, 'one queue entry');
+  assert.equal(await h.queue.queueFor('tiny-sd15').count(), 1, 'one queue entry');
 });
 
 test('a job that could not be queued releases its key (a retry creates the job) and removes its stored inputs', async () => {

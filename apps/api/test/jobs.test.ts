@@ -31,14 +31,14 @@ function multipart(fields: Record<string, string>, files: Record<string, Buffer>
 async function countJobs(): Promise<{ records: number; queued: number }> {
   const keys = await h.redis.keys('t:job:*');
   const records = keys.filter((k) => /^t:job:[^:]+$/.test(k)).length;
-  const counts = await h.queue.queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+  const counts = await h.queue.queueFor('tiny-sd15').getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed');
   return { records, queued: Object.values(counts).reduce((a, b) => a + b, 0) };
 }
 
 /** The id of the job a pending request submitted, once it is in BullMQ's wait list. */
 async function queuedJobWithPrompt(prompt: string): Promise<string> {
   return await waitFor(async () => {
-    const jobs = await h.queue.queue.getJobs(['wait', 'prioritized']);
+    const jobs = await h.queue.queueFor('tiny-sd15').getJobs(['wait', 'prioritized']);
     const recs = await Promise.all(jobs.map((j) => h.store.get(j.id!)));
     return recs.find((r) => r?.params.prompt_raw === prompt)?.id;
   }, { what: `queued job "${prompt}"`, timeoutMs: 10_000 });
@@ -60,7 +60,7 @@ describe('jobs', () => {
     assert.deepEqual([job.params.width, job.params.height], [64, 64]);
     assert.deepEqual(job.metadata, { order: 7 });
     assert.equal(typeof job.queue_position, 'number');
-    const queued = await h.queue.queue.getJob(job.id);
+    const queued = await h.queue.queueFor('tiny-sd15').getJob(job.id);
     assert.deepEqual(queued?.data, { jobId: job.id, model: 'tiny-sd15' });
     const got = await h.app.inject({ url: `/v1/jobs/${job.id}` });
     assert.equal(got.json().id, job.id);
@@ -146,14 +146,14 @@ describe('jobs', () => {
     const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().status, 'canceled');
-    assert.equal(await h.queue.queue.getJob(job.id), undefined);
-    assert.equal(await h.queue.position(job.id), null);
+    assert.equal(await h.queue.queueFor('tiny-sd15').getJob(job.id), undefined);
+    assert.equal(await h.queue.position(job.id, 'tiny-sd15'), null);
   });
 
   test('cancel a running job → 202 cancel requested; a finished job → 409; unknown → 404', async () => {
     const job = (await submit({ prompt: 'running' })).json();
     // A live worker holds the queue entry's lock while the job runs (BullMQ refuses to remove it).
-    await h.redis.set(`t:bull:generate:${job.id}:lock`, 'test-token', 'PX', 60_000);
+    await h.redis.set(`t:bull:generate.tiny-sd15:${job.id}:lock`, 'test-token', 'PX', 60_000);
     await h.store.markRunning(job.id, { total: 20, attempt: 1, attemptId: 'test-token' });
     const res = await h.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel` });
     assert.equal(res.statusCode, 202);

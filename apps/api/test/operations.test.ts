@@ -29,9 +29,9 @@ describe('open operations (no tokens configured)', () => {
     assert.match(body, /^sdsvc_http_request_duration_seconds_count\{method="GET",route="\(unmatched\)",status_code="404"\} 1$/m);
     assert.ok(!body.includes(id), 'no raw URL in labels');
     assert.ok(!body.includes('/no/such/thing'));
-    assert.match(body, /^sdsvc_queue_jobs\{queue="generate",state="waiting"\} 1$/m);
+    assert.match(body, /^sdsvc_queue_jobs\{queue="generate.tiny-sd15",state="waiting"\} 1$/m);
     assert.match(body, /^sdsvc_queue_jobs\{queue="webhooks",state="waiting"\} 0$/m);
-    assert.match(body, /^sdsvc_queue_up\{queue="generate"\} 1$/m);
+    assert.match(body, /^sdsvc_queue_up\{queue="generate.tiny-sd15"\} 1$/m);
   });
 
   test('/openapi.yaml is the repository file, /openapi.json the same document', async () => {
@@ -75,7 +75,7 @@ describe('open operations (no tokens configured)', () => {
     await h.redisServer.stop();
     const res = await h.app.inject({ url: '/metrics' });
     assert.equal(res.statusCode, 200);
-    assert.match(res.body, /^sdsvc_queue_up\{queue="generate"\} 0$/m);
+    assert.match(res.body, /^sdsvc_queue_up\{queue="generate.tiny-sd15"\} 0$/m);
     assert.doesNotMatch(res.body, /^sdsvc_queue_jobs\{/m);
   });
 });
@@ -108,7 +108,8 @@ describe('METRICS_TOKEN and ADMIN_TOKEN', () => {
     const api = await h.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: 'Bearer admin-token-1' } });
     assert.equal(api.statusCode, 200, api.body);
     const names = (api.json() as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
-    assert.deepEqual(names, ['generate', 'webhooks']);
+    // One generate queue per model (those in MODELS_DIR here), and the webhook queue.
+    assert.deepEqual(names, ['generate.tiny-sd15', 'generate.tiny-sd15-inpaint', 'generate.tiny-sd2-v', 'generate.tiny-sdxl', 'webhooks']);
   });
 });
 

@@ -146,9 +146,10 @@ describe('unusable model folders and scheduler names, through the app', () => {
   });
 
   for (const [model, reason] of [['sdxl-base', /text_encoder_2\/model\.onnx: missing/], ['broken', /text_encoder\/model\.onnx: missing/]] as const) {
-    test(`a job naming the unusable "${model}" → 400 model_unavailable with the reason`, async () => {
+    test(`a job naming the unusable "${model}" (no worker holds a usable copy) → 503 model_unavailable with the reason`, async () => {
       const res = await request({ method: 'POST', url: '/v1/jobs', payload: { prompt: 'a', model } });
-      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.statusCode, 503, res.body);
+      assert.ok(Number(res.headers['retry-after']) > 0, 'Retry-After');
       const p = res.json();
       assert.equal(p.code, 'model_unavailable');
       assert.match(p.detail, reason);

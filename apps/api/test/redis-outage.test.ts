@@ -52,6 +52,7 @@ before(async () => {
   const config = loadConfig({
     REDIS_URL: `redis://127.0.0.1:${redisPort}`, STORAGE_URL: `file://${join(dir, 'storage')}`, MODELS_DIR, DEFAULT_MODEL: 'tiny-sd15',
     FILE_URL_SECRET: 'test-secret-0123456789', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', QUEUE_PREFIX: 'outage',
+    QUEUE_WITHOUT_WORKERS: 'true', // no worker runs here
   });
   api = await startApi(config, { logger: createLogger({ level: 'silent' }) });
   base = api.address;

@@ -12,7 +12,7 @@ test('startApi wires the production parts, listens, answers and closes', async (
   const redis = await startTestRedis();
   const dir = await mkdtemp(join(tmpdir(), 'sdsvc-server-test-'));
   try {
-    const config = loadConfig({ REDIS_URL: redis.url, STORAGE_URL: `file://${dir}`, MODELS_DIR, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ REDIS_URL: redis.url, STORAGE_URL: `file://${dir}`, MODELS_DIR, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', QUEUE_WITHOUT_WORKERS: 'true' });
     const api = await startApi(config);
     try {
       const ready = await fetch(`${api.address}/readyz`);

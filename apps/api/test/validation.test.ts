@@ -85,7 +85,7 @@ describe('POST /v1/jobs validation', () => {
         assert.ok(err, `no error at ${path}: ${res.body}`);
         if (fieldCode) assert.equal(err.code, fieldCode);
       }
-      assert.equal(await h.redis.llen('t:bull:generate:wait'), 0, 'nothing queued');
+      assert.equal(await h.redis.llen('t:bull:generate.tiny-sd15:wait'), 0, 'nothing queued');
     });
   }
 

@@ -1,10 +1,12 @@
-// The BullMQ Worker on the `generate` queue. Only scheduling lives here; the job itself is
+// The BullMQ Worker on one model's generate queue. Only scheduling lives here; the job itself is
 // run-job.ts. The engine computes on its own thread, so the event loop stays free to renew locks.
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { GENERATE_QUEUE, type GenerateJobData } from '@sdsvc/jobs';
+import { generateQueueName, type GenerateJobData } from '@sdsvc/jobs';
 
 export interface GenerateWorkerOptions {
+  /** The model whose queue this Worker takes jobs from. */
+  model: string;
   connection: Redis;
   prefix: string;
   /** Jobs at once: one per device (the engine runs one generation at a time anyway). */
@@ -29,5 +31,5 @@ export function createGenerateWorker(opts: GenerateWorkerOptions): Worker<Genera
     maxStalledCount: opts.maxStalledCount ?? 1,
     autorun: false,
   };
-  return new Worker<GenerateJobData, void>(GENERATE_QUEUE, (job, token) => opts.process(job, token), options);
+  return new Worker<GenerateJobData, void>(generateQueueName(opts.model), (job, token) => opts.process(job, token), options);
 }

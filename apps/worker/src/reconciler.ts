@@ -8,6 +8,7 @@
 //   a completed entry under an unfinished record → queued again, at most `maxRecoveries` times,
 //   then `failed` with `worker_lost`;
 // - waiting, delayed or active → nothing to do (BullMQ's stalled check owns dead workers' jobs).
+// Jobs left waiting in the single `generate` queue of earlier versions move to their model's queue.
 // It also deletes jobs whose RESULT_TTL ran out: record, webhook attempts and every object under
 // `<storage prefix>/<job id>/` (inputs and outputs).
 import { randomUUID } from 'node:crypto';
@@ -36,6 +37,9 @@ const jobFolder = (objects: ObjectStore, id: string): string => (objects.keyPref
 /** One pass over the unfinished jobs and the expired ones. */
 export async function reconcileOnce(deps: ReconcilerDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { checked: 0, requeued: 0, failed: 0, canceled: 0, deleted: 0 };
+  // Jobs queued by an earlier version in the single `generate` queue move to their model's queue.
+  const migrated = await deps.queue.migrateLegacy().catch((err: unknown) => { deps.logger.warn({ err }, 'moving jobs out of the old generate queue failed'); return 0; });
+  if (migrated > 0) deps.logger.info({ jobs: migrated }, 'reconciler: jobs moved from the old generate queue to their model queues');
   for (const id of await deps.store.staleActiveIds(deps.minAgeMs ?? 30_000)) {
     report.checked++;
     await reconcileJob(deps, id, report).catch((err: unknown) => deps.logger.warn({ err, job_id: id }, 'reconciling a job failed'));
@@ -54,7 +58,7 @@ async function reconcileJob(deps: ReconcilerDeps, id: string, report: ReconcileR
     await store.forgetActive(id);
     return;
   }
-  const entry = await queue.inspect(id);
+  const entry = await queue.inspect(id, rec.model);
   const count = (status: string | null) => {
     if (status === 'canceled') report.canceled++;
     else if (status === 'failed') report.failed++;
@@ -76,14 +80,14 @@ async function reconcileJob(deps: ReconcilerDeps, id: string, report: ReconcileR
   const status = await store.recoverQueued(id, recoveries);
   count(status);
   if (status !== 'queued') return;
-  await queue.removeFinished(id);
+  await queue.removeFinished(id, rec.model);
   await queue.add(id, { jobId: id, model: rec.model });
   logger.warn({ job_id: id, was: rec.status, queue_entry: entry.state, recoveries }, 'reconciler: job had no live queue entry; queued again');
 }
 
 async function deleteExpired(deps: ReconcilerDeps, id: string): Promise<void> {
   const rec = await deps.store.get(id);
-  if (rec && !isTerminal(rec.status)) await deps.queue.remove(id).catch(() => false);
+  if (rec && !isTerminal(rec.status)) await deps.queue.remove(id, rec.model).catch(() => false);
   const keys = new Set(await deps.objects.list(jobFolder(deps.objects, id)));
   // Known keys too, in case the store lists nothing for a key outside the folder convention.
   for (const img of rec?.result?.images ?? []) if (img.key !== null) keys.add(img.key);

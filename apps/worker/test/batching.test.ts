@@ -90,10 +90,10 @@ test('a shutdown during a batch hands each of its jobs back to the queue', async
     closed = true;
     for (const id of ['s1', 's2', 's3']) {
       assert.equal((await store.get(id))?.status, 'queued', id);
-      assert.equal((await queue.inspect(id)).state, 'waiting', id);
+      assert.equal((await queue.inspect(id, 'tiny-sd15')).state, 'waiting', id);
     }
   } finally {
     if (!closed) await w.close();
-    for (const id of ['s1', 's2', 's3']) await queue.remove(id);
+    for (const id of ['s1', 's2', 's3']) await queue.remove(id, 'tiny-sd15');
   }
 });

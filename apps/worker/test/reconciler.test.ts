@@ -38,10 +38,10 @@ after(async () => {
 
 test('a record whose queue entry never got written (the API died after writing the record) is queued again', async () => {
   await store.create(newRecord('lost-1'));
-  assert.equal((await queue.inspect('lost-1')).state, 'gone');
+  assert.equal((await queue.inspect('lost-1', 'tiny-sd15')).state, 'gone');
   const report = await reconcileOnce(deps);
   assert.equal(report.requeued, 1);
-  assert.equal((await queue.inspect('lost-1')).state, 'waiting');
+  assert.equal((await queue.inspect('lost-1', 'tiny-sd15')).state, 'waiting');
   const rec = await store.get('lost-1');
   assert.equal(rec?.status, 'queued');
   assert.equal(rec?.recoveries, 1);
@@ -54,10 +54,10 @@ test('a running record whose queue entry failed (stalled too often) ends failed 
     await store.create(newRecord(id));
     await queue.add(id, { jobId: id, model: 'tiny-sd15' });
     await store.markRunning(id, { total: 4, attempt: 1, attemptId: 'A' });
-    const job = await queue.queue.getJob(id);
+    const job = await queue.queueFor('tiny-sd15').getJob(id);
     // What BullMQ does to a job that stalled more than allowed, without calling the processor.
-    await redis.multi().lrem('r:bull:generate:wait', 0, id).zadd('r:bull:generate:failed', Date.now(), id)
-      .hset(`r:bull:generate:${id}`, 'failedReason', 'job stalled more than allowable limit', 'finishedOn', String(Date.now())).exec();
+    await redis.multi().lrem('r:bull:generate.tiny-sd15:wait', 0, id).zadd('r:bull:generate.tiny-sd15:failed', Date.now(), id)
+      .hset(`r:bull:generate.tiny-sd15:${id}`, 'failedReason', 'job stalled more than allowable limit', 'finishedOn', String(Date.now())).exec();
     assert.ok(job);
   }
   await store.requestCancel('lost-3');
@@ -77,7 +77,7 @@ test('a job lost more often than JOB_ATTEMPTS ends failed with worker_lost inste
   await store.create(newRecord('lost-4'));
   for (let i = 1; i <= 2; i++) {
     assert.equal((await reconcileOnce(deps)).requeued >= 1, true);
-    await queue.remove('lost-4'); // lost again
+    await queue.remove('lost-4', 'tiny-sd15'); // lost again
   }
   await reconcileOnce(deps);
   const rec = await store.get('lost-4');

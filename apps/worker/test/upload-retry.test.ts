@@ -71,13 +71,13 @@ test('an upload that keeps failing hands the job back; a cancel while it waits f
   failPuts = 1000;
   await submit('up-2');
   // 4 upload tries (0.5 + 1 + 2 s of backoff), then the job waits in BullMQ's delayed set.
-  await waitFor(async () => ((await store.get('up-2'))?.status === 'queued' && (await queue.inspect('up-2')).state === 'delayed') || undefined,
+  await waitFor(async () => ((await store.get('up-2'))?.status === 'queued' && (await queue.inspect('up-2', 'tiny-sd15')).state === 'delayed') || undefined,
     { timeoutMs: 30_000, what: 'up-2 waiting for its retry' });
   assert.equal(await store.requestCancel('up-2'), 'canceled');
-  await queue.remove('up-2');
+  await queue.remove('up-2', 'tiny-sd15');
   failPuts = 0;
   const rec = await store.get('up-2');
   assert.equal(rec?.status, 'canceled');
   assert.equal(rec?.attempts, 1);
-  assert.equal((await queue.inspect('up-2')).state, 'gone', 'it will not run again');
+  assert.equal((await queue.inspect('up-2', 'tiny-sd15')).state, 'gone', 'it will not run again');
 });

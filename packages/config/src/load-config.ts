@@ -72,6 +72,12 @@ export interface Config {
   logLevel: LogLevel;
   queuePrefix: string;
   workerConcurrency: number;
+  /** WORKER_MODELS: [] = every usable model in MODELS_DIR. */
+  workerModels: string[];
+  /** WORKER_HEARTBEAT_MS: registry renewal period (live for 3 periods). */
+  workerHeartbeatMs: number;
+  /** QUEUE_WITHOUT_WORKERS: accept jobs for models no live worker holds. */
+  queueWithoutWorkers: boolean;
   /** BullMQ lockDuration of a running job (renewed every half period). */
   workerLockDurationMs: number;
   /** BullMQ stalledInterval: how often expired locks are looked for. */
@@ -212,6 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     logLevel: v.LOG_LEVEL as LogLevel,
     queuePrefix: v.QUEUE_PREFIX as string,
     workerConcurrency: v.WORKER_CONCURRENCY as number,
+    workerModels: (v.WORKER_MODELS as string[] | undefined) ?? [],
+    workerHeartbeatMs: v.WORKER_HEARTBEAT_MS as number,
+    queueWithoutWorkers: v.QUEUE_WITHOUT_WORKERS as boolean,
     workerLockDurationMs: v.WORKER_LOCK_DURATION_MS as number,
     workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS as number,
     jobAttempts: v.JOB_ATTEMPTS as number,

@@ -23,6 +23,8 @@ export const ModelSummary = z.object({
   schedulers: z.array(z.string()).describe('Scheduler names a job may use (lower case), besides `default` (the model\'s own, `default_scheduler`)'),
   default: z.boolean().describe('True for DEFAULT_MODEL'),
   limits: ModelLimits,
+  workers: z.int().describe('Live workers holding this model (registered in Redis, heartbeat not lapsed). 0: jobs for it answer 503 model_unavailable, unless QUEUE_WITHOUT_WORKERS=true queues them'),
+  available: z.boolean().describe('Whether a job for this model is accepted now: a live worker holds it, or QUEUE_WITHOUT_WORKERS=true'),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;
 

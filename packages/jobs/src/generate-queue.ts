@@ -1,7 +1,7 @@
-// The BullMQ `generate` queue. Job data stays small (the job id and model): inputs live in the
+// The BullMQ generate queues (one per model). Job data stays small (the job id and model): inputs live in the
 // object store and parameters on the job record.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { bullmqPrefix, DEFAULT_PREFIX, GENERATE_QUEUE } from './keys.ts';
+import { bullmqPrefix, DEFAULT_PREFIX, GENERATE_QUEUE, generateQueueName } from './keys.ts';
 
 export interface GenerateJobData { jobId: string; model: string }
 
@@ -31,22 +31,47 @@ export function generateJobOptions(opts: GenerateQueueOptions = {}): JobsOptions
   };
 }
 
+/**
+ * The generate queues: one BullMQ queue per model (`generate.<model>`), so a worker listens only to
+ * the models it holds. Queue objects are made on first use and share one connection.
+ */
 export class GenerateQueue {
-  readonly queue: Queue<GenerateJobData>;
   readonly #connection: ConnectionOptions;
+  readonly #prefix: string;
+  readonly #jobOptions: JobsOptions;
+  readonly #onError: (err: Error) => void;
+  readonly #queues = new Map<string, Queue<GenerateJobData>>();
+  #legacy: Queue<GenerateJobData> | null = null;
 
   constructor(connection: ConnectionOptions, opts: GenerateQueueOptions = {}) {
     this.#connection = connection;
-    this.queue = new Queue<GenerateJobData>(GENERATE_QUEUE, {
-      connection,
-      prefix: bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX),
-      defaultJobOptions: generateJobOptions(opts),
-    });
-    this.queue.on('error', opts.onError ?? (() => {}));
+    this.#prefix = bullmqPrefix(opts.prefix ?? DEFAULT_PREFIX);
+    this.#jobOptions = generateJobOptions(opts);
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** BullMQ's key prefix (`<QUEUE_PREFIX>:bull`). */
+  get bullPrefix(): string {
+    return this.#prefix;
+  }
+
+  /** The BullMQ queue of `model` (dashboards, metrics, tests). */
+  queueFor(model: string): Queue<GenerateJobData> {
+    let q = this.#queues.get(model);
+    if (!q) {
+      q = this.#open(generateQueueName(model));
+      this.#queues.set(model, q);
+    }
+    return q;
+  }
+
+  /** The models whose queue this object has opened so far. */
+  get models(): string[] {
+    return [...this.#queues.keys()];
   }
 
   async add(id: string, data: GenerateJobData, opts: { priority?: number } = {}): Promise<void> {
-    await this.queue.add(GENERATE_QUEUE, data, { jobId: id, ...(opts.priority ? { priority: opts.priority } : {}) });
+    await this.queueFor(data.model).add(GENERATE_QUEUE, data, { jobId: id, ...(opts.priority ? { priority: opts.priority } : {}) });
   }
 
   /** True when adds are written on this very ioredis connection (JobStore.createAndEnqueue pipelines them). */
@@ -55,13 +80,13 @@ export class GenerateQueue {
   }
 
   /** Removes a waiting or delayed job (true also when it is already gone); false when a worker holds its lock. */
-  async remove(id: string): Promise<boolean> {
-    return (await this.queue.remove(id)) === 1;
+  async remove(id: string, model: string): Promise<boolean> {
+    return (await this.queueFor(model).remove(id)) === 1;
   }
 
   /** The BullMQ side of a job, for the reconciler. */
-  async inspect(id: string): Promise<QueueEntryState> {
-    const job = await this.queue.getJob(id);
+  async inspect(id: string, model: string): Promise<QueueEntryState> {
+    const job = await this.queueFor(model).getJob(id);
     if (!job) return { state: 'gone' };
     const state = await job.getState();
     switch (state) {
@@ -73,23 +98,52 @@ export class GenerateQueue {
   }
 
   /** Removes a finished (completed/failed) entry so the same id can be queued again. */
-  async removeFinished(id: string): Promise<void> {
-    const job = await this.queue.getJob(id);
+  async removeFinished(id: string, model: string): Promise<void> {
+    const job = await this.queueFor(model).getJob(id);
     if (job && (await job.isCompleted() || await job.isFailed())) await job.remove();
   }
 
-  /** Jobs ahead of this one in the wait list (0 = next); null when it is not waiting. O(n) LPOS:
-   *  request paths use JobStore's queue position (ZRANK) instead. */
-  async position(id: string): Promise<number | null> {
-    const client = await this.queue.getBackend().client;
-    const key = this.queue.toKey('wait');
+  /** Jobs ahead of this one in its model's wait list (0 = next); null when it is not waiting. O(n)
+   *  LPOS: request paths use JobStore's queue position (ZRANK) instead. */
+  async position(id: string, model: string): Promise<number | null> {
+    const queue = this.queueFor(model);
+    const client = await queue.getBackend().client;
+    const key = queue.toKey('wait');
     // New jobs are pushed on the left and workers take from the right.
     const [idx, len] = await Promise.all([client.lpos(key, id), client.llen(key)]);
     if (idx === null || idx === undefined) return null;
     return len - 1 - Number(idx);
   }
 
+  /**
+   * Moves jobs still waiting in the single `generate` queue of earlier versions into their model's
+   * queue (same id, same priority; the old entry is removed after the new one exists). Returns how
+   * many moved. Jobs an old worker is running there finish there.
+   */
+  async migrateLegacy(limit = 500): Promise<number> {
+    this.#legacy ??= this.#open(GENERATE_QUEUE);
+    const jobs = await this.#legacy.getJobs(['wait', 'prioritized', 'delayed'], 0, limit - 1);
+    let moved = 0;
+    for (const job of jobs) {
+      if (!job?.id || !job.data?.model) continue;
+      const priority = job.opts.priority;
+      await this.add(job.id, { jobId: job.data.jobId ?? job.id, model: job.data.model }, priority ? { priority } : {});
+      await job.remove().catch(() => { /* taken meanwhile by an old worker: it runs there */ });
+      moved++;
+    }
+    return moved;
+  }
+
   async close(): Promise<void> {
-    await this.queue.close();
+    const all = [...this.#queues.values(), ...(this.#legacy ? [this.#legacy] : [])];
+    this.#queues.clear();
+    this.#legacy = null;
+    await Promise.all(all.map((q) => q.close()));
+  }
+
+  #open(name: string): Queue<GenerateJobData> {
+    const q = new Queue<GenerateJobData>(name, { connection: this.#connection, prefix: this.#prefix, defaultJobOptions: this.#jobOptions });
+    q.on('error', this.#onError);
+    return q;
   }
 }

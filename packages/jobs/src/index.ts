@@ -5,3 +5,4 @@ export * from './idempotency.ts';
 export * from './generate-queue.ts';
 export * from './resource.ts';
 export * from './redis-connection.ts';
+export * from './worker-registry.ts';

@@ -3,7 +3,7 @@
 // jobs, the deletion schedule and the webhook outbox, so a crash can never split them.
 import type { Redis } from 'ioredis';
 import type { JobError, JobEventType, WebhookAttempt } from '@sdsvc/contracts';
-import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, outboxKey, queuedJobsKey } from './keys.ts';
+import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, modelQueuedJobsKey, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, toHash, type JobRecord, type JobResult, type NewJobRecord } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 
@@ -135,9 +135,12 @@ export class JobStore {
     return rec;
   }
 
-  /** Jobs queued ahead of this one (0 = next), in the order workers take them; null unless queued. O(log n). */
+  /** Jobs of the same model queued ahead of this one (0 = next), in the order workers take them;
+   *  null unless queued. O(log n). */
   async queuePosition(id: string): Promise<number | null> {
-    const rank = await this.#redis.zrank(queuedJobsKey(this.prefix), id);
+    const model = await this.#redis.hget(jobKeys(this.prefix, id).record, 'model');
+    if (model === null) return null;
+    const rank = await this.#redis.zrank(modelQueuedJobsKey(this.prefix, model), id);
     return rank === null ? null : Number(rank);
   }
 
@@ -248,8 +251,11 @@ export class JobStore {
   /** Deletes a job's record and index entries (its objects are the caller's). */
   async deleteJob(id: string): Promise<void> {
     const k = jobKeys(this.prefix, id);
-    await this.#redis.multi().del(k.record, k.webhookAttempts, jobPreviewKey(this.prefix, id))
-      .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id).zrem(queuedJobsKey(this.prefix), id).exec();
+    const model = await this.#redis.hget(k.record, 'model');
+    const tx = this.#redis.multi().del(k.record, k.webhookAttempts, jobPreviewKey(this.prefix, id))
+      .zrem(activeJobsKey(this.prefix), id).zrem(expiringJobsKey(this.prefix), id);
+    if (model !== null) tx.zrem(modelQueuedJobsKey(this.prefix, model), id);
+    await tx.exec();
   }
 
   /** Drops an id from the unfinished index (its record is gone or finished). */

@@ -4,10 +4,12 @@
 // - the index of unfinished jobs (`<prefix>:jobs:active`, what the reconciler walks; no SCAN),
 // - the deletion schedule (`<prefix>:jobs:expiry`, RESULT_TTL after the last change),
 // - the webhook outbox (`<prefix>:outbox`): the event a subscribed webhook must receive,
-// - the queued set (`<prefix>:jobs:queued`): queued jobs in the order workers take them, so the
-//   queue position is one ZRANK (O(log n)) on every read instead of an LPOS over the wait list.
+// - the queued sets (`<prefix>:jobs:queued:<model>`, one per model like the BullMQ queues): queued
+//   jobs in the order workers take them, so the queue position is one ZRANK (O(log n)) on every read
+//   instead of an LPOS over the wait list.
 // Every job script takes the same 6 keys: record, events channel, active index, expiry index,
-// outbox, queued set.
+// outbox, and the base name of the queued sets (the script appends ':' .. the record's model; the
+// model is only known inside the script, as BullMQ's scripts name job keys from ids).
 import type { Redis } from 'ioredis';
 
 const COMMON = `
@@ -54,10 +56,11 @@ local function emit(event, ttl, expire_at, now_ms)
   local id = map['id']
   redis.call('ZADD', KEYS[4], expire_at, id)
   if TERMINAL[map['status']] then redis.call('ZREM', KEYS[3], id) else redis.call('ZADD', KEYS[3], now_ms, id) end
+  local queued = KEYS[6] .. ':' .. (map['model'] or '')
   if map['status'] == 'queued' then
-    redis.call('ZADD', KEYS[6], string.format('%.0f', queue_score(map)), id)
+    redis.call('ZADD', queued, string.format('%.0f', queue_score(map)), id)
   else
-    redis.call('ZREM', KEYS[6], id)
+    redis.call('ZREM', queued, id)
   end
   redis.call('PUBLISH', KEYS[2], cjson.encode({ type = event, seq = seq, record = map }))
   if WEBHOOK_EVENTS[event] and webhook_wants(map, event) then
@@ -82,18 +85,19 @@ end
 const CREATE = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 local fields = { 'seq', '1' }
-local id
+local id, model
 for i = 4, #ARGV, 2 do
   fields[#fields + 1] = ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
-  if ARGV[i] == 'id' then id = ARGV[i + 1] end
+  if ARGV[i] == 'id' then id = ARGV[i + 1] elseif ARGV[i] == 'model' then model = ARGV[i + 1] end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 redis.call('ZADD', KEYS[4], ARGV[2], id)
 redis.call('ZADD', KEYS[3], ARGV[3], id)
-redis.call('ZADD', KEYS[6], string.format('%.0f', queue_score({})), id)
-return redis.call('ZRANK', KEYS[6], id)
+local queued = KEYS[6] .. ':' .. (model or '')
+redis.call('ZADD', queued, string.format('%.0f', queue_score({})), id)
+return redis.call('ZRANK', queued, id)
 `;
 
 /**
@@ -142,10 +146,13 @@ return 'cancel_requested'
 /**
  * One job as the API reads it, in one call (no MULTI: an ioredis pipeline copies every script
  * defined on the connection, BullMQ's included, each time it is built). KEYS: record, webhook
- * attempts, queued set. ARGV: job id. Returns {flat record hash, attempts, queue rank or -1}.
+ * attempts, base name of the queued sets. ARGV: job id. Returns {flat record hash, attempts, queue
+ * rank or -1} (the rank among the queued jobs of the record's model).
  */
 const READ = `
-local rank = redis.call('ZRANK', KEYS[3], ARGV[1])
+local rank = false
+local model = redis.call('HGET', KEYS[1], 'model')
+if model then rank = redis.call('ZRANK', KEYS[3] .. ':' .. model, ARGV[1]) end
 return { redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1), rank or -1 }
 `;
 

@@ -44,6 +44,21 @@ test('position follows the order workers take jobs, through start, hand-back wit
   await store.close();
 });
 
+test('positions count per model: jobs of another model (another queue) are never ahead', async () => {
+  const store = new JobStore(redis, { prefix: 'qp4' });
+  await store.create({ ...newRecord('a1'), model: 'model-a' });
+  await store.create({ ...newRecord('b1'), model: 'model-b' });
+  await store.create({ ...newRecord('a2'), model: 'model-a' });
+  assert.deepEqual(await positions(store, ['a1', 'b1', 'a2']), [0, 0, 1]);
+  assert.equal(await store.markRunning('a1', { total: 4, attempt: 1 }), true);
+  assert.deepEqual(await positions(store, ['a1', 'b1', 'a2']), [null, 0, 0]);
+  assert.equal(await store.queuePosition('a2'), 0);
+  await store.deleteJob('b1');
+  assert.equal(await redis.exists('qp4:jobs:queued:model-b'), 0, 'delete leaves no entry in its model\'s set');
+  assert.equal(await redis.zcard('qp4:jobs:queued:model-a'), 1);
+  await store.close();
+});
+
 test('prioritised jobs count after the wait list, lower priority first', async () => {
   const store = new JobStore(redis, { prefix: 'qp2' });
   await store.create(newRecord('p1'));
@@ -74,7 +89,7 @@ test('createAndEnqueue writes the record and the queue entry on one connection, 
     assert.equal(record.status, 'queued');
     assert.equal(record.seq, 1);
     assert.deepEqual((await store.get(id))?.params, record.params);
-    assert.equal((await queue.inspect(id)).state, 'waiting');
+    assert.equal((await queue.inspect(id, 'tiny-sd15')).state, 'waiting');
   }
   // A failed enqueue leaves the record for the caller to discard.
   const failed = await store.createAndEnqueue(newRecord('x3'), () => Promise.reject(new Error('queue down')));

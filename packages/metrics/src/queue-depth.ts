@@ -21,7 +21,10 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 
 type Reading = Map<string, Record<string, number> | null>;
 
-export function registerQueueDepth(registry: Registry, sources: QueueCountsSource[], opts: { timeoutMs?: number } = {}): void {
+/** The queues to count: a fixed list, or one computed at each scrape (one queue per model: models come and go). */
+export type QueueCountsSources = QueueCountsSource[] | (() => Promise<QueueCountsSource[]>);
+
+export function registerQueueDepth(registry: Registry, sources: QueueCountsSources, opts: { timeoutMs?: number } = {}): void {
   const timeoutMs = opts.timeoutMs ?? 1000;
   const depthName = `${METRIC_PREFIX}queue_jobs`;
   if (registry.getSingleMetric(depthName)) return; // ROLE=all: the API registered it already
@@ -37,7 +40,10 @@ export function registerQueueDepth(registry: Registry, sources: QueueCountsSourc
     }
     pending = (async () => {
       const reading: Reading = new Map();
-      await Promise.all(sources.map(async (s) => {
+      const list = typeof sources === 'function'
+        ? await withDeadline(sources(), timeoutMs, 'queue list').catch((): QueueCountsSource[] => [])
+        : sources;
+      await Promise.all(list.map(async (s) => {
         reading.set(s.name, await withDeadline(s.counts(), timeoutMs, `queue ${s.name} counts`).catch(() => null));
       }));
       return reading;
@@ -63,6 +69,7 @@ export function registerQueueDepth(registry: Registry, sources: QueueCountsSourc
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
+      this.reset();
       for (const [queue, counts] of await read()) this.set({ queue }, counts ? 1 : 0);
     },
   });

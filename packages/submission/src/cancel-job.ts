@@ -15,16 +15,20 @@ export interface Canceled {
 export async function cancelJob(deps: SubmissionDeps, id: string, log: JobLog = deps.logger): Promise<Canceled | null> {
   const outcome = await deps.store.requestCancel(id);
   if (outcome === 'not_found') return null;
+  let record = await deps.store.get(id); // its model names the queue its entry is in
+  if (!record) return null;
   if (outcome === 'canceled') {
-    const removed = await deps.queue.remove(id).catch(() => false);
+    const removed = await deps.queue.remove(id, record.model).catch(() => false);
     if (!removed) log.warn({ job_id: id }, 'queue entry locked; the worker will skip the canceled job');
   } else if (outcome === 'cancel_requested') {
     // No worker holds the entry (BullMQ refuses to remove a locked job): nobody would see the flag
     // soon, so the job ends canceled now.
-    if (await deps.queue.remove(id).catch(() => false)) await deps.store.markCanceled(id);
+    if (await deps.queue.remove(id, record.model).catch(() => false)) {
+      await deps.store.markCanceled(id);
+      record = await deps.store.get(id);
+      if (!record) return null;
+    }
   }
-  const record = await deps.store.get(id);
-  if (!record) return null;
   // The job.canceled webhook is in the outbox already: ask for a drain now.
   if (record.status === 'canceled' && deps.webhooks) {
     await deps.webhooks.notify(await buildJobResource(record, { urlFor: (k) => deps.objectStore.url(k) }), 'job.canceled')

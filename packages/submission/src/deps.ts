@@ -12,6 +12,8 @@ import type { ModelCatalog } from './model-catalog.ts';
 
 export type SubmissionConfig = Pick<Config,
   'maxImageBytes' | 'maxImagePixels' | 'allowPrivateUrls' | 'defaultModel' | 'webhookSecret' | 'maxAnimationFrames'>
+  // QUEUE_WITHOUT_WORKERS (absent = false: a model no live worker holds answers 503).
+  & Partial<Pick<Config, 'queueWithoutWorkers'>>
   // Cost limits and quota (limits.ts); absent ones take their defaults.
   & Partial<Pick<Config, 'maxOutputPixels' | 'maxSteps' | 'maxNumImages' | 'modelLimits' | 'maxActiveJobsPerKey'>>
   & Partial<Pick<Config, 'maxLorasPerJob'>>;

@@ -10,3 +10,4 @@ export * from './tenancy.ts';
 export { resolveJobLoras, loraUrlCacheFor, LoraFetchError, DEFAULT_MAX_LORAS_PER_JOB } from './loras.ts';
 export { checkCostLimits, limitsFor, reserveActiveSlot, activeJobsKey, type CostLimits, type LimitsConfig } from './limits.ts';
 export * from './prepare-animation.ts';
+export * from './worker-directory.ts';

@@ -2,7 +2,7 @@
 // `<lora:name:scale>` prompt tags, each found, readable and fitting the model (its target modules
 // exist with the right shapes), so a job that would fail in the worker is refused here with a 400
 // naming the field and the module.
-import { fieldProblem, type AppliedLora, type CreateJobRequest } from '@sdsvc/contracts';
+import { fieldProblem, HttpProblem, type AppliedLora, type CreateJobRequest } from '@sdsvc/contracts';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
 import { checkLorasFit, LoraFormatError, LoraIncompatibleError, LoraUrlCache, OnnxFormatError, UnknownLoraError, type LoadedLora, type LoraLibrary } from '@sdsvc/lora';
 import { fetchImage, ImageFetchError, ImageTooLargeError, UrlNotAllowedError } from '@sdsvc/net';
@@ -64,7 +64,9 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
         if (!deps.loras) throw new UnknownLoraError(label, 'this server has no LoRA folder');
         lora = await deps.loras.describe(label);
       }
-      await checkLorasFit(model.dir, [{ name: label, adapter: lora.adapter, scale: w.scale }]);
+      // Checked here when the model's folder is mounted on the API too; else the worker checks it
+      // when it merges the LoRA (the job then fails with lora_incompatible).
+      if (model.dir) await checkLorasFit(model.dir, [{ name: label, adapter: lora.adapter, scale: w.scale }]);
       applied.push({ name: label, ...(w.url ? { url: w.url } : {}), sha256: lora.sha256, scale: w.scale });
     } catch (err) {
       if (err instanceof UnknownLoraError) throw fieldProblem(400, 'unknown_lora', w.path, `${err.message} (GET /v1/loras lists them)`);
@@ -75,7 +77,10 @@ export async function resolveJobLoras(deps: LoraDeps, req: CreateJobRequest, pro
       if (err instanceof UrlNotAllowedError) throw fieldProblem(400, 'url_not_allowed', w.path, `${w.path}: ${err.message}`);
       if (err instanceof LoraFetchError) throw fieldProblem(400, 'lora_fetch_failed', w.path, err.message);
       // The model's own graph cannot be read: the model is at fault, not the LoRA.
-      if (err instanceof OnnxFormatError) throw fieldProblem(400, 'model_unavailable', 'model', `model "${model.id}" cannot take LoRAs: ${err.message}`);
+      if (err instanceof OnnxFormatError) {
+        const detail = `model "${model.id}" cannot take LoRAs: ${err.message}`;
+        throw new HttpProblem(503, 'model_unavailable', detail, { errors: [{ path: 'model', code: 'model_unavailable', message: detail }], headers: { 'retry-after': '10' } });
+      }
       throw err;
     }
   }

@@ -97,13 +97,28 @@ async function checkWebhook(deps: SubmissionDeps, webhook: { url: string } | und
   }
 }
 
-async function modelOr400(deps: SubmissionDeps, requested: string | undefined): Promise<ModelInfo> {
+/** How long a client is told to wait when no live worker holds its model (a worker starting up). */
+const MODEL_RETRY_AFTER_S = '10';
+
+function modelUnavailable(modelId: string, why: string): HttpProblem {
+  const detail = `model "${modelId}" ${why}; try again later`;
+  return new HttpProblem(503, 'model_unavailable', detail, { errors: [{ path: 'model', code: 'model_unavailable', message: detail }], headers: { 'retry-after': MODEL_RETRY_AFTER_S } });
+}
+
+/** The requested model if a live worker holds it (or QUEUE_WITHOUT_WORKERS): else 400 unknown_model
+ *  (nobody ever announced it, no such folder) or 503 model_unavailable (nobody can run it now). */
+export async function modelForJob(deps: Pick<SubmissionDeps, 'config' | 'catalog'>, requested: string | undefined): Promise<ModelInfo> {
   const modelId = requested ?? deps.config.defaultModel;
   const model = await deps.catalog.get(modelId);
-  if (model) return model;
-  const unusable = await deps.catalog.problem(modelId);
-  if (unusable) throw fieldProblem(400, 'model_unavailable', 'model', `model "${modelId}" cannot be used: ${unusable.message}`);
-  throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}"`);
+  if (!model) {
+    const unusable = await deps.catalog.problem(modelId);
+    if (unusable) throw modelUnavailable(modelId, `cannot be used: ${unusable.message}`);
+    throw fieldProblem(400, 'unknown_model', 'model', `unknown model "${modelId}" (GET /v1/models lists them)`);
+  }
+  if (!deps.config.queueWithoutWorkers && (await deps.catalog.confirmLiveWorkers(model.id)) === 0) {
+    throw modelUnavailable(modelId, 'is not held by any running worker');
+  }
+  return model;
 }
 
 function checkSafetyOptOut(safety: boolean | undefined, input: SubmitInput): void {
@@ -123,7 +138,7 @@ async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<J
   if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, input.body));
   const req = parsed.data;
   await checkWebhook(deps, req.webhook);
-  const model = await modelOr400(deps, req.model);
+  const model = await modelForJob(deps, req.model);
   checkSdxlFields(req, model);
   const prompt = processPromptOr400(req);
   if (deps.promptPolicy?.blocks(prompt.prompt)) {
@@ -169,7 +184,7 @@ async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<J
 /** Animation jobs (CreateAnimationRequest): validated by prepareAnimation, stored like the others. */
 async function planAnimationJob(deps: SubmissionDeps, input: SubmitInput): Promise<JobPlan> {
   const requested = typeof input.body.model === 'string' ? input.body.model : undefined;
-  const model = await modelOr400(deps, requested);
+  const model = await modelForJob(deps, requested);
   const limits = imageLimits(deps);
   const files = input.files ?? new Map<ImageField, Buffer>();
   let init: RgbImage | undefined;

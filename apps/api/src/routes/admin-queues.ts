@@ -47,7 +47,8 @@ function offlineViewsDir(): Promise<string> {
 }
 
 export interface AdminQueuesOptions {
-  queues: Queue[];
+  /** The queues to show, asked at each dashboard request (one generate queue per model: models come and go). */
+  queues: () => Promise<Queue[]>;
   /** Whether the request comes from an admin (admin API key, or ADMIN_TOKEN without keys). */
   isAdmin(req: FastifyRequest): boolean;
 }
@@ -64,11 +65,17 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
   });
   const adapter = new FastifyAdapter();
   adapter.setBasePath(ADMIN_QUEUES_PATH);
-  createBullBoard({
-    queues: opts.queues.map((q) => new BullMQAdapter(q)),
-    serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: 'sdsvc queues' } },
-  });
+  const shown = new Set<string>();
+  const board = createBullBoard({ queues: [], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'sdsvc queues' } } });
+  const sync = async (): Promise<void> => {
+    for (const q of await opts.queues()) {
+      if (shown.has(q.name)) continue;
+      shown.add(q.name);
+      board.addQueue(new BullMQAdapter(q));
+    }
+  };
+  await sync().catch(() => { /* Redis down at start: the next request adds them */ });
+  app.addHook('preHandler', async () => { await sync().catch(() => {}); });
   adapter.setViewsPath(await offlineViewsDir());
   await app.register(adapter.registerPlugin(), { prefix: ADMIN_QUEUES_PATH });
 }

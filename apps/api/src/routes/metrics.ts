@@ -1,13 +1,14 @@
 // GET /metrics: Prometheus text format of the process registry (the worker's metrics too under
 // ROLE=all), with the queue depth read from Redis at scrape time. METRICS_TOKEN guards it when set.
 import type { FastifyInstance } from 'fastify';
-import { metricsAuthorized, registerQueueDepth, renderMetrics, type QueueCountsSource, type Registry } from '@sdsvc/metrics';
+import { metricsAuthorized, registerQueueDepth, renderMetrics, type QueueCountsSources, type Registry } from '@sdsvc/metrics';
 import { HttpProblem } from '../problem.ts';
 
 export interface MetricsRouteOptions {
   registry: Registry;
   token: string | undefined;
-  queues: QueueCountsSource[];
+  /** The queues whose depth is exported (computed per scrape: one generate queue per model). */
+  queues: QueueCountsSources;
   /** Deadline of one queue's counts (default 1 s): a Redis outage must not hang the scrape. */
   queueTimeoutMs?: number;
 }

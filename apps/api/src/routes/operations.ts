@@ -2,7 +2,8 @@
 // document and its UI (/docs), the queue dashboard (/admin/queues) and the playground (/).
 import type { FastifyInstance } from 'fastify';
 import { Queue } from 'bullmq';
-import { WEBHOOK_QUEUE } from '@sdsvc/jobs';
+import { generateQueueName, WEBHOOK_QUEUE } from '@sdsvc/jobs';
+import type { ModelCatalog } from '@sdsvc/submission';
 import type { AppDeps } from '../deps.ts';
 import { presentedKey, routeAuth } from '../plugins/auth.ts';
 import { adminCheck, adminQueuesRoutes } from './admin-queues.ts';
@@ -12,13 +13,20 @@ import { playgroundRoutes } from './playground.ts';
 
 export interface OperationsOptions {
   deps: AppDeps;
+  /** The models whose generate queues are shown (one queue per model). */
+  catalog: ModelCatalog;
 }
 
 export async function operationsRoutes(app: FastifyInstance, opts: OperationsOptions): Promise<void> {
   const { deps } = opts;
-  const generate = deps.queue.queue;
-  // The webhook queue is read here only (counts, dashboard); it lives next to `generate`.
-  const webhooks = new Queue(WEBHOOK_QUEUE, { connection: deps.redis, prefix: generate.opts.prefix });
+  // Every model's queue: those known here (announced by workers, or in MODELS_DIR) and any this
+  // process has queued jobs in.
+  const generateQueues = async (): Promise<Queue[]> => {
+    const models = new Set([...(await opts.catalog.list()).map((m) => m.id), ...deps.queue.models]);
+    return [...models].sort().map((m) => deps.queue.queueFor(m));
+  };
+  // The webhook queue is read here only (counts, dashboard); it lives next to the generate queues.
+  const webhooks = new Queue(WEBHOOK_QUEUE, { connection: deps.redis, prefix: deps.queue.bullPrefix });
   webhooks.on('error', () => {}); // connection errors are the command connection's, logged there
   app.addHook('onClose', async () => { await webhooks.close(); });
 
@@ -29,7 +37,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsOpt
     await open.register(metricsRoutes, {
       registry: app.metricsRegistry,
       token: deps.config.metricsToken,
-      queues: [generate, webhooks].map((q) => ({ name: q.name, counts: () => q.getJobCounts() })),
+      queues: async () => [...(await generateQueues()), webhooks].map((q) => ({ name: q.name, counts: () => q.getJobCounts() })),
     });
     await open.register(docsRoutes);
     await open.register(playgroundRoutes);
@@ -42,7 +50,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsOpt
     await app.register(async (admin) => {
       routeAuth(admin, 'admin');
       await admin.register(adminQueuesRoutes, {
-        queues: [generate, webhooks],
+        queues: async () => [...(await generateQueues()), webhooks],
         isAdmin: (req) => req.isAdmin || (!app.keyRing.enabled && tokenIsAdmin(presentedKey(req))),
       });
     });

@@ -2,6 +2,7 @@
  * What a model folder is, read from its JSON configs only (no onnxruntime here: the API imports
  * this to list models and validate request sizes without loading any graph).
  */
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { SCHEDULER_NAMES } from '../schedulers/registry.ts';
@@ -274,6 +275,17 @@ export async function scanModels(modelsDir: string): Promise<ModelScan> {
 /** The usable models under modelsDir, sorted by id (scanModels without the problems). */
 export async function listModels(modelsDir: string): Promise<ModelInfo[]> {
   return (await scanModels(modelsDir)).models;
+}
+
+/** What identifies an export without reading its weights: model_index.json's mtime (Unix s) and the
+ *  sha256 of model_index.json + unet/config.json (hashing multi-GB weights per listing costs too much). */
+export interface ExportIdentity { created: number; sha256: string }
+
+export async function exportIdentity(dir: string): Promise<ExportIdentity> {
+  const created = await stat(join(dir, 'model_index.json')).then((s) => Math.floor(s.mtimeMs / 1000), () => 0);
+  const h = createHash('sha256');
+  for (const file of ['model_index.json', join('unet', 'config.json')]) h.update(await readFile(join(dir, file)).catch(() => Buffer.alloc(0)));
+  return { created, sha256: h.digest('hex') };
 }
 
 /** Why a width × height is not accepted by this model, or null when it is. */
