@@ -66,7 +66,11 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
   // starts, and would otherwise wait for the keep-alive timeout.
   let closing = false;
   app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onSend', async (_req, reply) => { if (closing) reply.header('connection', 'close'); });
+  // Callback style: every response runs it (an async hook costs a promise per response).
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   const address = await app.listen({ port: config.port, host: config.host });
   logger.info({ address }, 'api listening');
   logger.info({ playground: `${config.publicBaseUrl}/`, docs: `${config.publicBaseUrl}/docs` },

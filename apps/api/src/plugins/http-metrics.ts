@@ -17,11 +17,13 @@ export const httpMetricsPlugin = fp(async (app: FastifyInstance, opts: { registr
   const registry = opts.registry ?? newRegistry();
   app.decorate('metricsRegistry', registry);
   const duration = httpRequestDuration(registry);
-  app.addHook('onResponse', async (req, reply) => {
+  // Callback style (no promise per request): every response runs it.
+  app.addHook('onResponse', (req, reply, done) => {
     duration.observe({
       method: req.method,
       route: req.routeOptions.url ?? UNMATCHED_ROUTE,
       status_code: String(reply.statusCode),
     }, reply.elapsedTime / 1000);
+    done();
   });
 }, { name: 'http-metrics' });

@@ -13,7 +13,9 @@ export function genRequestId(req: IncomingMessage): string {
 }
 
 export const requestIdPlugin = fp(async (app: FastifyInstance) => {
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback style (no promise per request): every request runs it.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 }, { name: 'request-id' });
