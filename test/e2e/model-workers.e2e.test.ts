@@ -20,7 +20,7 @@ const post = async (body: Record<string, unknown>) => {
   const res = await fetch(`${stack.baseUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ steps: 2, ...body }) });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as { id: string; code?: string } };
 };
-const models = async () => ((await (await fetch(`${stack.baseUrl}/v1/models`)).json()) as { data: Array<{ id: string; workers: number }> }).data;
+const models = async () => ((await (await fetch(`${stack.baseUrl}/v1/models`)).json()) as { data: Array<{ id: string; workers: number; execution_providers: string[] }> }).data;
 const workersOf = async (id: string) => (await models()).find((m) => m.id === id)?.workers;
 
 test('no worker yet: 503 model_unavailable with Retry-After', async () => {
@@ -38,6 +38,8 @@ test('each job runs on a worker that holds its model; /v1/models counts the live
   await waitFor(async () => ((await workersOf('tiny-sd15')) === 1 && (await workersOf('tiny-sd2-v')) === 1) || undefined,
     { timeoutMs: 10_000, what: 'both workers registered' });
   assert.equal(await workersOf('tiny-sdxl'), 0, 'nobody holds tiny-sdxl');
+  // Each worker preloaded its first model: the provider its graphs run on is announced.
+  assert.deepEqual((await models()).find((m) => m.id === 'tiny-sd2-v')?.execution_providers, ['cpu']);
   const refused = await post({ prompt: 'nobody holds it', model: 'tiny-sdxl' });
   assert.equal(refused.status, 503);
   assert.equal(refused.json.code, 'model_unavailable');

@@ -29,7 +29,7 @@ describe('recovery end to end (short BullMQ lock)', { timeout: 120_000 }, () => 
     await stack?.stop();
   });
 
-  const bullKey = (id: string) => `sdsvc:bull:generate:${id}`;
+  const bullKey = (id: string) => `sdsvc:bull:generate.tiny-sd15:${id}`;
   /** BullMQ's own counters on the queue entry: attempts started, attempts made, stalls. */
   async function bullCounters(id: string): Promise<{ ats: number; atm: number; stc: number }> {
     const [ats, atm, stc] = await redis.hmget(bullKey(id), 'ats', 'atm', 'stc');

@@ -268,7 +268,7 @@ describe('service end to end (API and worker processes)', { timeout: 300_000 }, 
         // The retry was scheduled by BullMQ's exponential backoff from 2 s (the queue's job options).
         const redis = new Redis(stack.redis.url, { maxRetriesPerRequest: 1 });
         try {
-          const opts = JSON.parse((await redis.hget(`sdsvc:bull:generate:${job.id}`, 'opts')) ?? '{}') as { attempts?: number; backoff?: unknown };
+          const opts = JSON.parse((await redis.hget(`sdsvc:bull:generate.tiny-sd15:${job.id}`, 'opts')) ?? '{}') as { attempts?: number; backoff?: unknown };
           assert.equal(opts.attempts, 2);
           assert.deepEqual(opts.backoff, { type: 'exponential', delay: 2000 });
         } finally {

@@ -209,6 +209,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     },
     heartbeatMs: config.workerHeartbeatMs,
     logger,
+    providersOf: (model) => engine.providersOf(model),
   });
   logger.info({
     concurrency, batchMaxJobs: config.batchMaxJobs, models: heldIds,

@@ -37,6 +37,8 @@ export async function startAnnouncer(opts: {
   capabilities: WorkerCapabilities;
   heartbeatMs: number;
   logger: Logger;
+  /** The providers a model's graphs run on, once loaded (re-read at every beat). */
+  providersOf?: (model: string) => Record<string, string> | undefined;
 }): Promise<RunningAnnouncer> {
   const { registry, heartbeatMs, logger } = opts;
   const registration: WorkerRegistration = {
@@ -49,6 +51,10 @@ export async function startAnnouncer(opts: {
   };
   let failing = false; // one log line per outage
   const beat = async (): Promise<void> => {
+    for (const m of registration.models) {
+      const providers = opts.providersOf?.(m.id);
+      if (providers) m.execution_providers = providers;
+    }
     try {
       await registry.announce(registration, heartbeatMs * LIVE_BEATS);
       if (failing) logger.info('worker registration renewed');

@@ -65,8 +65,8 @@ describe('engine metrics at the EngineHost surface', () => {
 
   test('model load on preload, resident models, provider, one step time per step after the first', async () => {
     const registry = newRegistry();
-    instrumentEngine(engine, workerMetrics(registry), { executionProviders: ['cpu'] });
-    instrumentEngine(engine, workerMetrics(newRegistry()), { executionProviders: ['cpu'] }); // a second attach is a no-op
+    instrumentEngine(engine, workerMetrics(registry));
+    instrumentEngine(engine, workerMetrics(newRegistry())); // a second attach is a no-op
     await engine.preload('tiny-sd15');
     let steps = 0;
     await engine.generate('tiny-sd15', {
@@ -76,7 +76,8 @@ describe('engine metrics at the EngineHost surface', () => {
     const text = await registry.metrics();
     assert.equal(value(text, 'sdsvc_model_load_seconds_count{model="tiny-sd15"}'), 1);
     assert.equal(value(text, 'sdsvc_resident_models{model="tiny-sd15"}'), 1);
-    assert.equal(value(text, 'sdsvc_execution_provider{provider="cpu"}'), 1);
+    assert.equal(value(text, 'sdsvc_execution_provider{provider="cpu"}'), 1, 'the provider the graphs were opened with');
+    assert.deepEqual(engine.providersOf('tiny-sd15'), { text_encoder: 'cpu', unet: 'cpu', vae_decoder: 'cpu', vae_encoder: 'cpu' });
     assert.equal(value(text, 'sdsvc_denoise_step_seconds_count{model="tiny-sd15"}'), 4);
   });
 });

@@ -24,6 +24,7 @@ export const ModelSummary = z.object({
   default: z.boolean().describe('True for DEFAULT_MODEL'),
   limits: ModelLimits,
   workers: z.int().describe('Live workers holding this model (registered in Redis, heartbeat not lapsed). 0: jobs for it answer 503 model_unavailable, unless QUEUE_WITHOUT_WORKERS=true queues them'),
+  execution_providers: z.array(z.string()).describe('ONNX Runtime execution providers this model\'s graphs run on in the live workers that have loaded it (e.g. ["cuda"]); empty until one has'),
   available: z.boolean().describe('Whether a job for this model is accepted now: a live worker holds it, or QUEUE_WITHOUT_WORKERS=true'),
 });
 export type ModelSummary = z.infer<typeof ModelSummary>;

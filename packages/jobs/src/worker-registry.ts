@@ -13,6 +13,8 @@ export interface ModelAnnouncement {
   /** sha256 of model_index.json + unet/config.json: identifies the export (A1111 checkpoint hash). */
   sha256: string;
   info: Record<string, unknown>;
+  /** The execution provider each graph runs on in this worker (graph folder → provider), once loaded. */
+  execution_providers?: Record<string, string>;
 }
 
 export interface WorkerCapabilities {

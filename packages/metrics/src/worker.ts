@@ -44,7 +44,7 @@ export function workerMetrics(registry: Registry): WorkerMetrics {
     webhookAttempts: counter('webhook_attempts_total', 'Webhook delivery attempts by event and outcome', ['event', 'outcome']),
     modelLoad: histogram('model_load_seconds', 'Time to load and warm a model\'s ONNX sessions', ['model'], MODEL_LOAD_SECONDS_BUCKETS),
     residentModels: gauge('resident_models', 'Models loaded in this worker (1 per model)', ['model']),
-    executionProvider: gauge('execution_provider', 'ONNX Runtime execution provider in use (1 for the active one)', ['provider']),
+    executionProvider: gauge('execution_provider', 'ONNX Runtime execution providers the loaded graphs run on (1 for each in use)', ['provider']),
   };
 }
 

@@ -83,6 +83,15 @@ export class ModelCatalog {
     return this.#workers ? await this.#workers.confirmWorkersFor(id) : null;
   }
 
+  /** The execution providers `id`'s graphs run on in the live workers that have loaded it. */
+  providersOf(id: string): string[] {
+    const used = new Set<string>();
+    for (const w of this.#workers?.workers ?? []) {
+      for (const m of w.models) if (m.id === id) for (const p of Object.values(m.execution_providers ?? {})) used.add(p);
+    }
+    return [...used].sort();
+  }
+
   /** What a worker announced about the export of `id` (creation time, hash), if any did. */
   announcement(id: string): ModelAnnouncement | undefined {
     return this.#workers?.announced().find((m) => m.id === id);

@@ -1,8 +1,8 @@
-// The webhook queue lives under the same BullMQ prefix as the generate queue (`bullmqPrefix`).
+// The webhook queue lives under the same BullMQ prefix as the generate queues (`bullmqPrefix`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { bullmqPrefix, GENERATE_QUEUE, GenerateQueue } from '@sdsvc/jobs';
+import { bullmqPrefix, GenerateQueue, generateQueueName } from '@sdsvc/jobs';
 import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { WebhookDispatcher } from '../src/index.ts';
 
@@ -21,7 +21,7 @@ test('webhook and generate queues share bullmqPrefix(QUEUE_PREFIX)', async () =>
     await generate.add('j1', { jobId: 'j1', model: 'm' });
     const keys = (await client.keys('pfx:*')).sort();
     assert.ok(keys.some((k) => k.startsWith(`${bullmqPrefix('pfx')}:webhooks:`)), keys.join(', '));
-    assert.ok(keys.some((k) => k.startsWith(`${bullmqPrefix('pfx')}:${GENERATE_QUEUE}:`)), keys.join(', '));
+    assert.ok(keys.some((k) => k.startsWith(`${bullmqPrefix('pfx')}:${generateQueueName('m')}:`)), keys.join(', '));
     assert.deepEqual(keys.filter((k) => !k.startsWith(`${bullmqPrefix('pfx')}:`)), [], 'no BullMQ key outside <prefix>:bull');
   } finally {
     await dispatcher.close();

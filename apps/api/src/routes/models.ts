@@ -44,6 +44,7 @@ export async function modelsRoutes(app: FastifyInstance, opts: ModelsRoutesOptio
         default: m.id === opts.defaultModel,
         limits: limitsOf(m),
         workers,
+        execution_providers: opts.catalog.providersOf(m.id),
         available: live === null || live > 0 || opts.queueWithoutWorkers === true,
       };
     })),

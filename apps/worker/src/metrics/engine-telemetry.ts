@@ -1,18 +1,19 @@
 // Engine metrics, taken at the EngineHost's public surface: denoising step time (the interval
 // between two step reports of one job), model load time (a preload, or a model's first job up to
-// its first step), the models this worker holds and the execution provider configured.
+// its first step), the models this worker holds and the execution providers its graphs run on.
 import type { EngineHost } from '@sdsvc/engine';
 import type { WorkerMetrics } from '@sdsvc/metrics';
 
 const instrumented = new WeakSet<EngineHost>();
 
-export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics, opts: { executionProviders: readonly string[] }): void {
+export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics): void {
   if (instrumented.has(engine)) return; // an engine shared by two workers is counted once
   instrumented.add(engine);
-  // The first provider configured is the one the engine uses unless it fails to start (then the
-  // engine logs the fallback once).
-  const provider = opts.executionProviders[0] ?? 'cpu';
-  metrics.executionProvider.set({ provider }, 1);
+  // The providers the loaded graphs really run on (a listed provider that cannot open a graph
+  // falls back to the next listed one, per graph).
+  engine.onProviders((_model, providers) => {
+    for (const provider of new Set(Object.values(providers))) metrics.executionProvider.set({ provider }, 1);
+  });
 
   const resident = new Set<string>();
   const loaded = (model: string, startedAt: number) => {

@@ -17,5 +17,5 @@ export function attachWorkerMetrics(parts: {
 }): void {
   const metrics = workerMetrics(parts.registry ?? processRegistry());
   instrumentJobStore(parts.store, metrics, (err) => parts.logger?.debug({ err }, 'job metrics: record not readable'));
-  instrumentEngine(parts.engine, metrics, { executionProviders: parts.config.executionProviders });
+  instrumentEngine(parts.engine, metrics);
 }

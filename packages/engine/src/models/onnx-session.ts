@@ -25,6 +25,8 @@ export interface SessionConfig {
   enableMemPattern?: boolean;
   /** Where fallbacks and choices are reported (default console.warn). */
   log?: (message: string) => void;
+  /** Told which provider each graph was opened with (what GET /v1/models and the metrics show). */
+  onOpened?: (file: string, provider: ExecutionProviderName) => void;
 }
 
 /** None of the listed execution providers could open a graph (and `cpu` was not listed as a fallback). */
@@ -77,6 +79,7 @@ export async function createSession(file: string, cfg: SessionConfig = {}, bytes
         ? await ort.InferenceSession.create(bytes.model, { ...sessionOptions(cfg, ep), ...(bytes.externalData?.length ? { externalData: bytes.externalData } : {}) })
         : await ort.InferenceSession.create(file, sessionOptions(cfg, ep));
       if (ep !== 'cpu' || i > 0) log(`onnxruntime: ${file} runs on ${ep}`);
+      cfg.onOpened?.(file, ep);
       return { session, provider: ep, file };
     } catch (err) {
       lastError = err;

@@ -89,6 +89,9 @@ export class EngineHost {
   private readonly wanted = new Set<string>();
   /** Models whose preload succeeded on the current thread. */
   private readonly loaded = new Set<string>();
+  /** The provider each loaded model's graphs run on (kept after a release: the same policy gives the same). */
+  private readonly providers = new Map<string, Record<string, string>>();
+  private readonly providerListeners = new Set<(modelId: string, providers: Record<string, string>) => void>();
   private readonly threadOpts: EngineThreadOptions;
   private readonly supervision: EngineSupervision;
   private readonly log: (m: string) => void;
@@ -124,6 +127,16 @@ export class EngineHost {
     return this.alive && !this.closed;
   }
 
+  /** The execution provider each graph of `modelId` runs on (graph folder → provider), once it has loaded. */
+  providersOf(modelId: string): Record<string, string> | undefined {
+    return this.providers.get(modelId);
+  }
+
+  /** Called each time a model's graphs are opened (a load, a reload after release or restart). */
+  onProviders(listener: (modelId: string, providers: Record<string, string>) => void): void {
+    this.providerListeners.add(listener);
+  }
+
   /** True when `modelId` was preloaded successfully on the thread running now. */
   hasLoaded(modelId: string): boolean {
     return this.isAlive() && this.loaded.has(modelId);
@@ -138,6 +151,11 @@ export class EngineHost {
     };
     worker.on('message', (msg: FromEngine) => {
       if (msg.type === 'log') return this.log(msg.message);
+      if (msg.type === 'providers') {
+        this.providers.set(msg.modelId, msg.providers);
+        for (const l of this.providerListeners) l(msg.modelId, msg.providers);
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       if (msg.type === 'progress') return msg.index === undefined ? p.onStep?.(msg.step, msg.total) : p.onIndexedStep?.(msg.index, msg.step, msg.total);

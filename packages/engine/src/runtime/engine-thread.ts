@@ -5,7 +5,7 @@
  * Cancellation arrives through a shared Int32 flag, read between denoising steps and between images.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { StableDiffusionPipeline } from '../pipelines/stable-diffusion-pipeline.ts';
 import { scanModels } from '../models/model-info.ts';
 import { graphWeightBytes, sumBytes } from '../models/weight-bytes.ts';
@@ -14,6 +14,7 @@ import { loraSetKey, mergeLoraPipeline } from './lora-pipelines.ts';
 import { PipelineResidency } from './pipeline-residency.ts';
 import { generateBatch } from '../pipelines/batch-generate.ts';
 import type { EngineThreadOptions, FromEngine, SerializedError, ToEngine } from './messages.ts';
+import type { ExecutionProviderName } from '../models/onnx-session.ts';
 
 const opts = workerData as EngineThreadOptions;
 const port = parentPort!;
@@ -57,10 +58,13 @@ async function pipelineFor(modelId: string): Promise<StableDiffusionPipeline> {
     kind: 'model', bytes: sumBytes(await bytesOf(modelId)),
     load: async () => {
       const started = performance.now();
+      const providers: Record<string, ExecutionProviderName> = {};
       const value = await StableDiffusionPipeline.load(join(resolve(opts.modelsDir), modelId), {
         ...sessionConfig, warmup: opts.warmup ?? true, warmupSizes: opts.warmupSizes, rngKernel: opts.rngKernel,
+        onOpened: (file, provider) => { providers[basename(dirname(file))] = provider; },
       });
       log(`model ${modelId} loaded in ${Math.round(performance.now() - started)} ms`);
+      post({ type: 'providers', modelId, providers });
       return { value };
     },
   });

@@ -41,4 +41,6 @@ export type FromEngine =
   | { type: 'error'; id: number; error: SerializedError }
   /** A batch's outcome, one entry per request, in order (image buffers transferred). */
   | { type: 'batchResult'; id: number; results: BatchOutcome[] }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** The provider each graph of a model runs on (graph folder → provider), once the model is loaded. */
+  | { type: 'providers'; modelId: string; providers: Record<string, ExecutionProviderName> };
