@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@sdsvc/config';
 import { EngineHost } from '@sdsvc/engine';
 import { GenerateQueue, JobStore } from '@sdsvc/jobs';
+import { processRegistry } from '@sdsvc/metrics';
 import { createLogger } from '@sdsvc/logging';
 import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { waitFor } from '../../../test/support/wait-for.ts';
@@ -72,6 +73,9 @@ test('three compatible jobs run as one batch; cancelling one ends only that one'
       assert.equal(r.result?.images.length, 1);
     }
     assert.deepEqual(w.engine.batches!.sent, [3]);
+    const metrics = await processRegistry().metrics(); // the worker's metrics: one engine call of 3 jobs
+    assert.match(metrics, /^sdsvc_batch_jobs_count\{model="tiny-sd15"\} 1$/m);
+    assert.match(metrics, /^sdsvc_batch_jobs_sum\{model="tiny-sd15"\} 3$/m);
   } finally {
     await w.close();
   }

@@ -25,6 +25,8 @@ export interface WorkerMetrics {
   residentModels: Gauge<'model'>;
   /** 1 for the ONNX Runtime execution provider in use. */
   executionProvider: Gauge<'provider'>;
+  /** Jobs per engine call when cross-request batching is on (BATCH_MAX_JOBS > 1). */
+  batchJobs: Histogram<'model'>;
 }
 
 export function workerMetrics(registry: Registry): WorkerMetrics {
@@ -44,6 +46,7 @@ export function workerMetrics(registry: Registry): WorkerMetrics {
     webhookAttempts: counter('webhook_attempts_total', 'Webhook delivery attempts by event and outcome', ['event', 'outcome']),
     modelLoad: histogram('model_load_seconds', 'Time to load and warm a model\'s ONNX sessions', ['model'], MODEL_LOAD_SECONDS_BUCKETS),
     residentModels: gauge('resident_models', 'Models loaded in this worker (1 per model)', ['model']),
+    batchJobs: histogram('batch_jobs', 'Jobs denoised together in one engine call (BATCH_MAX_JOBS > 1)', ['model'], [1, 2, 3, 4, 6, 8, 12, 16, 32, 64]),
     executionProvider: gauge('execution_provider', 'ONNX Runtime execution providers the loaded graphs run on (1 for each in use)', ['provider']),
   };
 }

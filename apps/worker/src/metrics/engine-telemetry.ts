@@ -11,6 +11,7 @@ export function instrumentEngine(engine: EngineHost, metrics: WorkerMetrics): vo
   instrumented.add(engine);
   // The providers the loaded graphs really run on (a listed provider that cannot open a graph
   // falls back to the next listed one, per graph).
+  engine.onBatch((model, jobs) => metrics.batchJobs.observe({ model }, jobs));
   engine.onProviders((_model, providers) => {
     for (const provider of new Set(Object.values(providers))) metrics.executionProvider.set({ provider }, 1);
   });

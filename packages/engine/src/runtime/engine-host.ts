@@ -111,7 +111,7 @@ export class EngineHost {
     const worker = await spawnThread(threadOpts, execArgv);
     const host = new EngineHost(worker, threadOpts, { maxRestarts, restartWindowMs, restartBackoffMs, onFatal }, log, execArgv);
     if ((batchMaxJobs ?? 1) > 1) {
-      host.batches = new BatchCollector(async (modelId, entries) => (entries.length === 1
+      host.batches = new BatchCollector(async (modelId, entries) => (host.reportBatch(modelId, entries.length), entries.length === 1
         ? [await host.generateOne(modelId, entries[0]!.request, entries[0]!.opts).then(
           (value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason }))]
         : await host.generateBatch(modelId, entries)), { maxJobs: batchMaxJobs!, waitMs: batchWaitMs ?? 0 });
@@ -130,6 +130,17 @@ export class EngineHost {
   /** The execution provider each graph of `modelId` runs on (graph folder → provider), once it has loaded. */
   providersOf(modelId: string): Record<string, string> | undefined {
     return this.providers.get(modelId);
+  }
+
+  private readonly batchListeners = new Set<(modelId: string, jobs: number) => void>();
+
+  /** With batching on: called for each engine call with the number of jobs it runs together. */
+  onBatch(listener: (modelId: string, jobs: number) => void): void {
+    this.batchListeners.add(listener);
+  }
+
+  private reportBatch(modelId: string, jobs: number): void {
+    for (const l of this.batchListeners) { try { l(modelId, jobs); } catch { /* metrics never break a batch */ } }
   }
 
   /** Called each time a model's graphs are opened (a load, a reload after release or restart). */
