@@ -1,29 +1,28 @@
 // Our model folders as A1111 checkpoints. The title is the model id; the hash identifies the
 // export (sha256 of model_index.json and unet/config.json: hashing multi-GB weights per listing
 // would cost too much), its first 10 hex digits are A1111's short hash.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ModelInfo } from '@sdsvc/engine/model-info';
+import { exportIdentity, type ModelInfo } from '@sdsvc/engine/model-info';
 import type { ModelCatalog } from '@sdsvc/submission';
 
 export interface Checkpoint { id: string; title: string; model_name: string; hash: string; sha256: string; filename: string; config: null }
 
 const hashes = new Map<string, string>();
 
-async function sha256Of(m: ModelInfo): Promise<string> {
-  const cached = hashes.get(m.dir);
-  if (cached) return cached;
-  const h = createHash('sha256');
-  for (const file of ['model_index.json', join('unet', 'config.json')]) h.update(await readFile(join(m.dir, file)).catch(() => Buffer.alloc(0)));
-  const digest = h.digest('hex');
-  hashes.set(m.dir, digest);
+/** The export's hash: from its folder when mounted here, else as the worker holding it announced it. */
+async function sha256Of(catalog: ModelCatalog, m: ModelInfo): Promise<string> {
+  if (!m.dir) return catalog.announcement(m.id)?.sha256 ?? '';
+  let digest = hashes.get(m.dir);
+  if (!digest) {
+    digest = (await exportIdentity(m.dir)).sha256;
+    hashes.set(m.dir, digest);
+  }
   return digest;
 }
 
 export async function listCheckpoints(catalog: ModelCatalog, modelsDir: string): Promise<Checkpoint[]> {
   return await Promise.all((await catalog.list()).map(async (m) => {
-    const sha256 = await sha256Of(m);
+    const sha256 = await sha256Of(catalog, m);
     return { id: m.id, title: m.id, model_name: m.id, hash: sha256.slice(0, 10), sha256, filename: join(basename(modelsDir), m.id), config: null };
   }));
 }
