@@ -20,6 +20,7 @@ import { jobsCreateRoutes } from './routes/jobs-create.ts';
 import { jobsEventsRoutes } from './routes/jobs-events.ts';
 import { jobsReadRoutes } from './routes/jobs-read.ts';
 import { modelsRoutes } from './routes/models.ts';
+import { workersRoutes } from './routes/workers.ts';
 import { lorasRoutes } from './routes/loras.ts';
 import { LoraLibrary } from '@sdsvc/lora';
 import { a1111Adapter } from './adapters/a1111/index.ts';
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { deps });
   await app.register(modelsRoutes, { catalog, defaultModel: deps.config.defaultModel, limits: deps.config, queueWithoutWorkers: deps.config.queueWithoutWorkers });
+  await app.register(workersRoutes, { workers });
   await app.register(lorasRoutes, { library: loras });
   await app.register(jobsCreateRoutes, { jobs, view });
   await app.register(jobsReadRoutes, { jobs, view });

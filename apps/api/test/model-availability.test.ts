@@ -57,6 +57,9 @@ describe('QUEUE_WITHOUT_WORKERS=false (the default)', () => {
     assert.equal(await h.queue.queueFor('tiny-sd15').count(), 1);
     const listed = (await modelsList(h)).find((m) => m.id === 'tiny-sd15');
     assert.deepEqual([listed?.workers, listed?.available], [1, true]);
+    const workers = (await h.app.inject({ url: '/v1/workers' })).json();
+    assert.deepEqual(workers.data.map((w: { id: string; models: Array<{ id: string }> }) => [w.id, w.models.map((m) => m.id)]), [['w1', ['tiny-sd15']]]);
+    assert.deepEqual(workers.data[0].capabilities.job_types, ['txt2img', 'img2img']);
   });
 
   test('a model only a worker has (no folder on the API) is listed, validated against its announcement and queued', async () => {
@@ -103,4 +106,16 @@ describe('QUEUE_WITHOUT_WORKERS=true', () => {
     const listed = (await modelsList(h)).find((m) => m.id === 'remote-sd15');
     assert.deepEqual([listed?.workers, listed?.available], [0, true]);
   });
+});
+
+test('GET /v1/workers needs an admin key when keys are configured', async (t) => {
+  const h = await startHarness({ API_KEYS: 'user-key-0123456789', ADMIN_API_KEYS: 'admin-key-0123456789' });
+  t.after(() => h.close());
+  await new WorkerRegistry(h.redis, { prefix: 't' }).announce(await registration('w9', ['tiny-sd15']), 10_000);
+  const as = (key: string | null) => h.app.inject({ url: '/v1/workers', headers: key ? { authorization: `Bearer ${key}` } : {} });
+  assert.equal((await as(null)).statusCode, 401);
+  assert.equal((await as('user-key-0123456789')).statusCode, 403);
+  const ok = await as('admin-key-0123456789');
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(ok.json().data.map((w: { id: string }) => w.id), ['w9']);
 });

@@ -32,3 +32,25 @@ export type ModelSummary = z.infer<typeof ModelSummary>;
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelSummary) })
   .describe('Also a valid OpenAI model list (object, data[].id, data[].object, created, owned_by)');
 export type ModelList = z.infer<typeof ModelList>;
+
+export const WorkerSummary = z.object({
+  id: z.string().describe('Registration id (host, pid and a random suffix)'),
+  host: z.string(),
+  pid: z.int(),
+  started_at: z.string().describe('ISO time the worker registered'),
+  models: z.array(z.object({
+    id: z.string(),
+    execution_providers: z.record(z.string(), z.string()).describe('Graph folder → execution provider it runs on, once the model has loaded on this worker'),
+  })),
+  capabilities: z.object({
+    job_types: z.array(z.string()),
+    execution_providers: z.array(z.string()).describe('EXECUTION_PROVIDERS, in the order tried'),
+    concurrency: z.int().describe('Jobs it takes at once (max of WORKER_CONCURRENCY and BATCH_MAX_JOBS)'),
+    batch_max_jobs: z.int(),
+  }),
+});
+export type WorkerSummary = z.infer<typeof WorkerSummary>;
+
+export const WorkerList = z.object({ object: z.literal('list'), data: z.array(WorkerSummary) })
+  .describe('The live workers: registered in Redis, heartbeat not lapsed');
+export type WorkerList = z.infer<typeof WorkerList>;

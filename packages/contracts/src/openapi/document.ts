@@ -40,6 +40,7 @@ export const ROUTE_PROBLEMS = {
   cancelJob: ['unauthorized', 'job_not_found', 'job_finished', 'store_unavailable'],
   getFile: ['url_expired', 'url_invalid', 'not_found'],
   listModels: ['unauthorized'],
+  listWorkers: ['unauthorized', 'forbidden', 'store_unavailable'],
   listLoras: ['unauthorized'],
   ready: ['not_ready'],
   /** /v1/images/*: rendered as OpenAI's error object, `code` = the problem code. */
@@ -158,8 +159,18 @@ const paths = {
   '/v1/models': {
     get: {
       operationId: 'listModels',
-      summary: 'Models available in MODELS_DIR',
+      summary: 'Models the live workers hold (and those in the API\'s own MODELS_DIR)',
+      description: '`workers`: live workers holding the model; a job for a model with none answers 503 model_unavailable unless QUEUE_WITHOUT_WORKERS=true.',
       responses: { 200: { description: 'Models', content: json('ModelList') }, ...problemResponses(ROUTE_PROBLEMS.listModels) },
+    },
+  },
+  '/v1/workers': {
+    get: {
+      operationId: 'listWorkers',
+      summary: 'Live workers: the models each holds and its capabilities',
+      description: 'Admin API keys only when keys are configured. Read from the worker registry at each call.',
+      security: [{ bearer: [] }],
+      responses: { 200: { description: 'Workers', content: json('WorkerList') }, ...problemResponses(ROUTE_PROBLEMS.listWorkers) },
     },
   },
   '/v1/loras': {

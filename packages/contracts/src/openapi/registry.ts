@@ -29,6 +29,8 @@ export function buildRegistry() {
     Problem: c.Problem,
     ModelSummary: c.ModelSummary,
     ModelList: c.ModelList,
+    WorkerSummary: c.WorkerSummary,
+    WorkerList: c.WorkerList,
     LoraRef: c.LoraRef,
     AppliedLora: c.AppliedLora,
     LoraSummary: c.LoraSummary,
