@@ -2,13 +2,14 @@
 // URL rules) into the app and listens. main.ts (process entry) calls it.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@sdsvc/config';
-import { buildJobResource, createFailFastRedis, GenerateQueue, IdempotencyStore, JobStore, quitRedis, waitForRedisReady } from '@sdsvc/jobs';
+import { buildJobResource, GenerateQueue, IdempotencyStore, JobStore, quitRedis, waitForRedisReady } from '@sdsvc/jobs';
 import { createLogger, type Logger } from '@sdsvc/logging';
 import { processRegistry } from '@sdsvc/metrics';
 import { assertPublicUrl, fetchImage } from '@sdsvc/net';
 import { createObjectStore } from '@sdsvc/storage';
 import { startOutboxDrain, WebhookDispatcher } from '@sdsvc/webhooks';
 import { buildApp } from './app.ts';
+import { createDeadlineRedis } from './redis-deadline.ts';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -22,8 +23,9 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
   if (!config.redisUrl) throw new Error('startApi needs config.redisUrl (main.ts resolves or starts a Redis)');
   // Fail fast: while Redis is down every command is refused at once (the API answers 503), and
   // the connection keeps reconnecting. The BullMQ Queue below only adds jobs (no blocking
-  // commands), so it shares this connection.
-  const redis = createFailFastRedis(config.redisUrl);
+  // commands), so it shares this connection. Its command timeout is kept by one watchdog rather than
+  // a timer per command (redis-deadline.ts).
+  const redis = createDeadlineRedis(config.redisUrl);
   let redisDown = false; // one log line per outage, not one per reconnect attempt
   redis.on('error', (err) => {
     if (!redisDown) logger.warn({ err: err.message }, 'redis unreachable: requests answer 503 until it is back');
