@@ -36,7 +36,8 @@ export async function startApi(config: Config, opts: { logger?: Logger } = {}): 
     redisDown = false;
   });
   if (!(await waitForRedisReady(redis, 5000))) logger.warn('redis not reachable yet: starting anyway (requests answer 503 until it is)');
-  const store = new JobStore(redis, { prefix: config.queuePrefix, ttlSeconds: Math.ceil(config.resultTtlMs / 1000) }); // RESULT_TTL
+  // shareParams: the API only reads a job's params, so polling a job parses them once.
+  const store = new JobStore(redis, { prefix: config.queuePrefix, ttlSeconds: Math.ceil(config.resultTtlMs / 1000), shareParams: true }); // RESULT_TTL
   const queue = new GenerateQueue(redis, { prefix: config.queuePrefix, attempts: config.jobAttempts,
     onError: (err) => logger.warn({ err: err.message }, 'generate queue connection error') });
   const idempotency = new IdempotencyStore(redis, { prefix: config.queuePrefix });

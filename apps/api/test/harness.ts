@@ -50,7 +50,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
   });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
-  const store = new JobStore(redis, { prefix: 't' });
+  const store = new JobStore(redis, { prefix: 't', shareParams: true }); // as server.ts
   const queue = new GenerateQueue(redis, { prefix: 't' });
   const objects = await FileObjectStore.open({ root: dir, publicBaseUrl: config.publicBaseUrl, secret: config.fileUrlSecret });
   const app = await buildApp({

@@ -2,9 +2,9 @@
 // Every change goes through one Lua script (scripts.ts) that also keeps the index of unfinished
 // jobs, the deletion schedule and the webhook outbox, so a crash can never split them.
 import type { Redis } from 'ioredis';
-import type { JobError, JobEventType, WebhookAttempt } from '@sdsvc/contracts';
+import type { JobError, JobEventType, JobParams, WebhookAttempt } from '@sdsvc/contracts';
 import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, modelQueuedJobsKey, outboxKey, queuedJobsKey } from './keys.ts';
-import { fromHash, toHash, type JobRecord, type JobResult, type NewJobRecord } from './record.ts';
+import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 
 export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_found';
@@ -30,12 +30,29 @@ export interface JobStoreOptions {
   ttlSeconds?: number;
   /** Webhook attempts kept per job (default 50). */
   maxWebhookAttempts?: number;
+  /** get() parses a job's params once and returns that object, deep-frozen, on every later read of
+   *  the job (params never change): for readers that never modify them (the API). Default false:
+   *  each read parses its own. */
+  shareParams?: boolean;
 }
 
 const now = (): string => new Date().toISOString();
 /** Redis keeps a record this long past its deletion time, so the sweeper can still read its keys. */
 const EXPIRY_GRACE_SECONDS = 3600;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+/** Jobs get() remembers (JobStore #readBefore): ~100 bytes each, and their params with shareParams. */
+const READ_BEFORE_MAX = 10_000;
+
+/** What get() keeps of a job it read: what never changes once the job exists. */
+interface ReadBefore { model: string; webhook: boolean; params?: { raw: string; value: JobParams } }
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 export const isTerminal = (status: string): boolean => TERMINAL.has(status);
 
@@ -61,6 +78,10 @@ export class JobStore {
   #scriptsLoaded = false;
   /** A coalesced write is pending on the socket (#coalesceWrites). */
   #corked = false;
+  /** What get() learned of jobs it read (neither changes once a job exists): lets the next read of
+   *  the same job use plain commands instead of the read script. Oldest entries go first. */
+  readonly #readBefore = new Map<string, ReadBefore>();
+  readonly #shareParams: boolean;
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
     this.#redis = redis;
@@ -68,6 +89,7 @@ export class JobStore {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#maxAttempts = opts.maxWebhookAttempts ?? 50;
+    this.#shareParams = opts.shareParams ?? false;
     redis.on('ready', () => { this.#scriptsLoaded = false; });
   }
 
@@ -121,18 +143,64 @@ export class JobStore {
     return this.#redis;
   }
 
-  /** The record with its queue position (`queue_position`, null unless queued): one script call. */
+  /**
+   * The record with its queue position (`queue_position`, null unless queued). The first read of a
+   * job here is one script call (it finds the job's model, which names its queued set). Later reads
+   * (clients polling a job) send plain commands in one write — ZRANK in the model's queued set, then
+   * HMGET of the fields the record is made of (RECORD_FIELDS), and LRANGE of the webhook attempts
+   * only for a job with a webhook: Redis spends ~8 µs per call on the read script itself (its reply's
+   * strings go through Lua and back), several times what the commands cost. The rank is read first,
+   * so a job the HMGET shows queued was at that place an instant earlier (the staleness any read
+   * has); one it shows queued without a rank (queued again in between) is read again by the script,
+   * which reads both at once.
+   */
   async get(id: string): Promise<JobRecord | null> {
     const k = jobKeys(this.prefix, id);
     this.#coalesceWrites();
+    const known = this.#readBefore.get(id);
+    if (known) {
+      const rankP = this.#redis.zrank(modelQueuedJobsKey(this.prefix, known.model), id);
+      const valuesP = this.#redis.hmget(k.record, ...RECORD_FIELDS);
+      const attemptsP = known.webhook ? this.#redis.lrange(k.webhookAttempts, 0, -1) : undefined;
+      const [rank, values, attempts] = await Promise.all([rankP, valuesP, attemptsP]);
+      const hash: Record<string, string> = {};
+      for (let i = 0; i < RECORD_FIELDS.length; i++) if (values[i] !== null) hash[RECORD_FIELDS[i]!] = values[i]!;
+      if (!hash.status) {
+        this.#readBefore.delete(id);
+        return null;
+      }
+      // Neither can change; checked all the same, the script reads anything unexpected.
+      if (hash.model === known.model && Boolean(hash.webhook) === known.webhook && (hash.status !== 'queued' || rank !== null)) {
+        const rec = fromHash(hash, attempts ? attempts.map((a) => JSON.parse(a) as WebhookAttempt) : [], this.#parsedFields(hash, known));
+        rec.queue_position = rec.status === 'queued' ? Number(rank) : null;
+        return rec;
+      }
+    }
     const [flat, attempts, rank] = (await this.#commands.read(k.record, k.webhookAttempts, queuedJobsKey(this.prefix), id)) as [string[], string[], number];
     if (flat.length === 0) return null;
     const hash: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
     if (!hash.status) return null;
-    const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt));
+    let entry = known;
+    if (!entry || entry.model !== hash.model || entry.webhook !== Boolean(hash.webhook)) {
+      if (!known && this.#readBefore.size >= READ_BEFORE_MAX) this.#readBefore.delete(this.#readBefore.keys().next().value!);
+      entry = { model: hash.model!, webhook: Boolean(hash.webhook) };
+      this.#readBefore.set(id, entry);
+    }
+    const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt), this.#parsedFields(hash, entry));
     rec.queue_position = rec.status === 'queued' && rank >= 0 ? rank : null;
     return rec;
+  }
+
+  /** With shareParams: the job's params parsed once (deep-frozen), and its other JSON fields. */
+  #parsedFields(hash: Record<string, string>, entry: ReadBefore): ParsedFields | undefined {
+    if (!this.#shareParams) return undefined;
+    if (entry.params?.raw !== hash.params) entry.params = { raw: hash.params!, value: deepFreeze(JSON.parse(hash.params!) as JobParams) };
+    return {
+      params: entry.params.value,
+      metadata: hash.metadata ? JSON.parse(hash.metadata) as Record<string, unknown> : null,
+      webhook: hash.webhook ? JSON.parse(hash.webhook) as StoredWebhook : null,
+    };
   }
 
   /** Jobs of the same model queued ahead of this one (0 = next), in the order workers take them;
@@ -308,6 +376,7 @@ export class JobStore {
     this.#subscriber = null;
     this.#handlers.clear();
     this.#subscribing.clear();
+    this.#readBefore.clear();
     if (sub) await sub.quit().catch(() => sub.disconnect());
   }
 

@@ -69,6 +69,14 @@ export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
   };
 }
 
+/** Every field fromHash reads (JobStore.get's plain read asks Redis for these only; a test checks
+ *  that fromHash reads no other). */
+export const RECORD_FIELDS = [
+  'id', 'status', 'type', 'model', 'params', 'metadata', 'webhook', 'owner', 'created_at', 'started_at', 'finished_at',
+  'progress_step', 'progress_total', 'progress_frame', 'progress_frames', 'result', 'error', 'attempts', 'cancel_requested',
+  'recoveries', 'seq',
+] as const;
+
 const json = <T>(s: string | undefined): T | null => (s ? (JSON.parse(s) as T) : null);
 const orNull = (s: string | undefined): string | null => (s ? s : null);
 

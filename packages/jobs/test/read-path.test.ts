@@ -1,0 +1,123 @@
+// JobStore.get's two ways of reading a job: the read script (first read of a job on a store) and
+// plain commands (later reads: the job's model is known). Both must give the same record and queue
+// position at every step of a job's life; the plain way must not run the script.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
+import { JobStore } from '../src/index.ts';
+import { fromHash, RECORD_FIELDS } from '../src/record.ts';
+import { newRecord } from './helpers.ts';
+
+let server: TestRedis;
+let redis: Redis;
+
+before(async () => {
+  server = await startTestRedis();
+  redis = new Redis(server.url);
+});
+after(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+/** Script calls (EVALSHA/EVAL) Redis ran so far. */
+async function scriptCalls(): Promise<number> {
+  const info = await redis.info('commandstats');
+  let n = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+test('a job read before is read with plain commands, and reads the same as a first read at every step', async () => {
+  const warm = new JobStore(redis, { prefix: 'rp1' });
+  const webhook = { url: 'https://hooks.test/x', events: ['job.succeeded' as const] };
+  await warm.create(newRecord('a'));
+  await warm.create({ ...newRecord('b'), webhook, metadata: { k: 'v' } });
+  await warm.create({ ...newRecord('c'), model: 'other-model' });
+  // Each step: a fresh store reads by script; `warm` by plain commands every job it has read (and
+  // found) before, by script the others.
+  const known = new Set<string>();
+  const same = async (step: string) => {
+    for (const id of ['a', 'b', 'c', 'gone']) {
+      const cold = new JobStore(redis, { prefix: 'rp1' });
+      const viaScript = await cold.get(id);
+      await cold.close();
+      const before = await scriptCalls();
+      const viaCommands = await warm.get(id);
+      assert.deepEqual(viaCommands, viaScript, `${step}: job ${id}`);
+      assert.equal((await scriptCalls()) === before, known.has(id), `${step}: job ${id} read ${known.has(id) ? 'without' : 'with'} the script`);
+      if (viaCommands) known.add(id);
+      else known.delete(id);
+    }
+  };
+  await same('created');
+  assert.deepEqual((await warm.get('a'))?.queue_position, 0);
+  assert.deepEqual((await warm.get('b'))?.queue_position, 1);
+  assert.deepEqual((await warm.get('c'))?.queue_position, 0, 'another model: another queue');
+  assert.equal(await warm.markRunning('a', { total: 4, attempt: 1, attemptId: 't1' }), true);
+  await same('a running');
+  assert.equal((await warm.get('b'))?.queue_position, 0);
+  await warm.addWebhookAttempt('b', { webhook_id: 'w1', event: 'job.succeeded', attempt: 1, at: new Date().toISOString(), status: 200, ok: true });
+  await warm.setProgress('a', 2, 4, 't1');
+  await same('progress, a webhook attempt');
+  assert.equal((await warm.get('b'))?.webhook_attempts.length, 1);
+  assert.equal(await warm.requeue('a', 't1'), 'queued');
+  await same('a queued again');
+  assert.equal(await warm.requestCancel('b'), 'canceled');
+  await warm.markRunning('a', { total: 4, attempt: 2, attemptId: 't2' });
+  await warm.markSucceeded('a', { images: [] }, 't2');
+  await same('a succeeded, b canceled');
+  await warm.deleteJob('c');
+  await same('c deleted');
+  assert.equal(await warm.get('c'), null);
+  await warm.close();
+});
+
+test('a job shown queued without a rank (queued again between the commands) is read again by the script', async () => {
+  const store = new JobStore(redis, { prefix: 'rp2' });
+  await store.create(newRecord('q'));
+  assert.equal((await store.get('q'))?.queue_position, 0);
+  // What a read between a worker's start and a re-queue could see: the record queued, the rank gone.
+  await redis.zrem('rp2:jobs:queued:tiny-sd15', 'q');
+  const before = await scriptCalls();
+  const rec = await store.get('q');
+  assert.equal(await scriptCalls(), before + 1, 'read again by the script');
+  assert.equal(rec?.status, 'queued');
+  assert.equal(rec?.queue_position, null);
+  await store.close();
+});
+
+test('fromHash reads no field outside RECORD_FIELDS (what the plain read asks Redis for)', () => {
+  const read = new Set<string>();
+  const full: Record<string, string> = {
+    id: 'x', status: 'succeeded', type: 'animation', model: 'm', params: '{"steps":4}', metadata: '{"a":1}',
+    webhook: '{"url":"https://h/x","events":[]}', owner: 'o', created_at: 't', started_at: 't', finished_at: 't',
+    progress_step: '4', progress_total: '4', progress_frame: '1', progress_frames: '2', result: '{"images":[]}',
+    error: '{"code":"x","message":"y"}', attempts: '1', cancel_requested: '1', recoveries: '1', seq: '9', attempt_id: 'a', queue_ready_ms: '1',
+  };
+  for (const h of [full, { id: 'x', status: 'queued', type: 'txt2img', model: 'm', params: '{}' }]) {
+    fromHash(new Proxy(h, { get: (t, k) => { if (typeof k === 'string') read.add(k); return (t as Record<string | symbol, string>)[k]; } }));
+  }
+  const fields: readonly string[] = RECORD_FIELDS;
+  assert.deepEqual([...read].filter((k) => !fields.includes(k)), []);
+  assert.ok(read.size >= 20, 'the proxy saw the reads');
+});
+
+test('shareParams: later reads of a job return its params parsed once, deep-frozen; without it each read parses its own', async () => {
+  const shared = new JobStore(redis, { prefix: 'rp3', shareParams: true });
+  const plain = new JobStore(redis, { prefix: 'rp3' });
+  await shared.create({ ...newRecord('s'), metadata: { k: 'v' } });
+  const [a, b, c] = [await shared.get('s'), await shared.get('s'), await shared.get('s')];
+  assert.equal(b!.params, a!.params, 'the same object');
+  assert.equal(c!.params, a!.params);
+  assert.ok(Object.isFrozen(a!.params) && Object.isFrozen(a!.params.weights) && Object.isFrozen(a!.params.weights.prompt[0]), 'deep-frozen');
+  assert.throws(() => { (a!.params as { steps: number }).steps = 99; }, TypeError);
+  assert.notEqual(b!.metadata, a!.metadata, 'metadata is parsed per read (only params are shared)');
+  const [p1, p2] = [await plain.get('s'), await plain.get('s')];
+  assert.notEqual(p2!.params, p1!.params);
+  assert.ok(!Object.isFrozen(p1!.params));
+  assert.deepEqual(c, p2, 'the same record either way');
+  await shared.close();
+  await plain.close();
+});
