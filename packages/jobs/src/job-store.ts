@@ -40,7 +40,7 @@ const now = (): string => new Date().toISOString();
 /** Redis keeps a record this long past its deletion time, so the sweeper can still read its keys. */
 const EXPIRY_GRACE_SECONDS = 3600;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-/** Jobs get() remembers (JobStore #readBefore): ~100 bytes each, and their params with shareParams. */
+/** Jobs get() remembers (JobStore #readBefore): ~100 bytes each; with shareParams ~1-2 KB (their params). */
 const READ_BEFORE_MAX = 10_000;
 
 /** What get() keeps of a job it read: what never changes once the job exists. */
