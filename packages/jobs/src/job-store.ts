@@ -104,7 +104,7 @@ export class JobStore {
    */
   async create(rec: NewJobRecord): Promise<JobRecord> {
     const hash = toHash(rec, now());
-    const position = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), ...Object.entries(hash).flat());
+    const position = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), rec.id, rec.model, ...Object.entries(hash).flat());
     if (position === -1) throw new Error(`job ${rec.id} already exists`);
     hash.seq = '1';
     // The caller's objects, not a JSON round trip of them (toHash stored them as JSON of these very

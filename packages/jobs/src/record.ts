@@ -47,26 +47,26 @@ export interface JobRecord {
   queue_position?: number | null;
 }
 
+/**
+ * A new record's hash. Fields that are empty or zero at creation (started_at, result, error,
+ * attempts, cancel_requested, progress_step…, and metadata/webhook/owner when absent) are not
+ * written: fromHash and the Lua scripts read a missing field as empty/0, and every field less is
+ * work saved on both sides of the busiest write (the submission path).
+ */
 export function toHash(rec: NewJobRecord, now: string): Record<string, string> {
-  return {
+  const hash: Record<string, string> = {
     id: rec.id,
     status: 'queued',
     type: rec.type,
     model: rec.model,
     params: JSON.stringify(rec.params),
-    metadata: rec.metadata ? JSON.stringify(rec.metadata) : '',
-    webhook: rec.webhook ? JSON.stringify(rec.webhook) : '',
-    owner: rec.owner ?? '',
     created_at: rec.created_at ?? now,
-    started_at: '',
-    finished_at: '',
-    progress_step: '0',
     progress_total: String(rec.params.steps),
-    result: '',
-    error: '',
-    attempts: '0',
-    cancel_requested: '0',
   };
+  if (rec.metadata) hash.metadata = JSON.stringify(rec.metadata);
+  if (rec.webhook) hash.webhook = JSON.stringify(rec.webhook);
+  if (rec.owner) hash.owner = rec.owner;
+  return hash;
 }
 
 /** Every field fromHash reads (JobStore.get's plain read asks Redis for these only; a test checks

@@ -76,27 +76,24 @@ end
 `;
 
 /**
- * ARGV: ttl, expire_at, now_ms, then the record's fields as pairs. Returns -1 when the
- * id exists, else the job's queue position (so the caller needs no read-back). emit()'s work
+ * ARGV: ttl, expire_at, now_ms, job id, model, then the record's fields as pairs. Returns -1 when
+ * the id exists, else the job's queue position (so the caller needs no read-back). emit()'s work
  * without what cannot matter for a new id: no one can be subscribed to the events of an id that
  * did not exist (ids are random and given out by this call's caller), and no webhook takes
  * 'queued'; so no PUBLISH and no read-back of the hash here — the hot path of every submission.
+ * Without COMMON (defining its functions costs every call) and straight from ARGV: the queue score
+ * of a new job is queue_score's for no priority and no delay (band 0, ready now).
  */
-const CREATE = `${COMMON}
+const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-local fields = { 'seq', '1' }
-local id, model
-for i = 4, #ARGV, 2 do
-  fields[#fields + 1] = ARGV[i]
-  fields[#fields + 1] = ARGV[i + 1]
-  if ARGV[i] == 'id' then id = ARGV[i + 1] elseif ARGV[i] == 'model' then model = ARGV[i + 1] end
-end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'seq', '1', unpack(ARGV, 6))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local id = ARGV[4]
 redis.call('ZADD', KEYS[4], ARGV[2], id)
 redis.call('ZADD', KEYS[3], ARGV[3], id)
-local queued = KEYS[6] .. ':' .. (model or '')
-redis.call('ZADD', queued, string.format('%.0f', queue_score({})), id)
+local queued = KEYS[6] .. ':' .. ARGV[5]
+local t = redis.call('TIME')
+redis.call('ZADD', queued, string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2])), id)
 return redis.call('ZRANK', queued, id)
 `;
 
