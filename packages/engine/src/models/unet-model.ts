@@ -1,6 +1,7 @@
 /**
  * The UNet graph: adapts to its timestep dtype/rank, float16 or float32 sample, and a batch fixed
- * at some size (then runs the batch in chunks) or dynamic (one call). SDXL UNets
+ * at some size (then runs the batch in chunks) or dynamic (one call, or groups of rows when one call
+ * would hold too much attention: see MAX_ATTENTION_ROWS_TOKENS2). SDXL UNets
  * (addition_embed_type "text_time") take two more per-row inputs, diffusers' added_cond_kwargs:
  * `text_embeds` (pooled text embedding) and `time_ids` (micro-conditioning).
  */
@@ -20,7 +21,20 @@ export interface HiddenStates {
   feeds: Record<string, ort.Tensor>;
   /** One feed set per fixed-batch chunk; empty when the graph takes the whole batch. */
   chunks: Array<Record<string, ort.Tensor>>;
+  /** The feeds of rows [start, start + n) (calls split for memory, see UnetModel.rowsPerCall). */
+  rowFeeds?: (start: number, n: number) => Record<string, ort.Tensor>;
+  /** Feed sets per rows-per-call split, made on first use. */
+  splits?: Map<number, Array<Record<string, ort.Tensor>>>;
 }
+
+/**
+ * The most self-attention scores one UNet call may hold, in rows × (h·w)² (latent tokens): one row
+ * of 64×64 latents (512² in SD 1.x: 8 heads × 4096² floats = 512 MiB per layer's scores, and as much
+ * for their softmax). Larger calls, e.g. the CFG pair of a 512² image, run one row group at a time:
+ * the same arithmetic per row, half the activation peak (memory.bench.ts); smaller latents still
+ * batch (a 256² CFG pair is 1/8 of this).
+ */
+export const MAX_ATTENTION_ROWS_TOKENS2 = 4096 * 4096;
 
 /** SDXL's added_cond_kwargs, one row per UNet row: pooled text embeddings and time ids. */
 export interface AddedConditioning {
@@ -55,7 +69,6 @@ export class UnetModel {
   private readonly textEmbeds: IoSpec | null;
   private readonly timeIds: IoSpec | null;
   private readonly timestepDims: number[];
-  private outBuffer: Float32Array | null = null;
 
   constructor(loaded: LoadedSession) {
     this.session = loaded.session;
@@ -134,7 +147,27 @@ export class UnetModel {
       if (rows % b) throw new Error(`${this.file}: batch fixed at ${b}, cannot run ${rows} rows`);
       for (let r = 0; r < rows; r += b) chunks.push(feedsFor(r, b));
     }
-    return { rows, feeds: feedsFor(0, rows), chunks };
+    return { rows, feeds: feedsFor(0, rows), chunks, rowFeeds: feedsFor };
+  }
+
+  /** Rows per call for latents of h × w: all of them unless their attention exceeds MAX_ATTENTION_ROWS_TOKENS2. */
+  rowsPerCall(rows: number, h: number, w: number): number {
+    return Math.max(1, Math.min(rows, Math.floor(MAX_ATTENTION_ROWS_TOKENS2 / (h * w) ** 2)));
+  }
+
+  /** Fixed-batch chunks, else the memory split of rowsPerCall (empty: one call). */
+  private callsFor(hidden: HiddenStates, h: number, w: number): { size: number; feeds: Array<Record<string, ort.Tensor>> } {
+    if (hidden.chunks.length) return { size: this.batch!, feeds: hidden.chunks };
+    const size = this.rowsPerCall(hidden.rows, h, w);
+    if (size >= hidden.rows || !hidden.rowFeeds) return { size: hidden.rows, feeds: [] };
+    hidden.splits ??= new Map();
+    let feeds = hidden.splits.get(size);
+    if (!feeds) {
+      feeds = [];
+      for (let r = 0; r < hidden.rows; r += size) feeds.push(hidden.rowFeeds(r, Math.min(size, hidden.rows - r)));
+      hidden.splits.set(size, feeds);
+    }
+    return { size, feeds };
   }
 
   private timestepTensor(t: number): ort.Tensor {
@@ -152,24 +185,25 @@ export class UnetModel {
     const [rows, c, h, w] = dims;
     if (rows !== hidden.rows) throw new Error(`UNet batch ${rows} but ${hidden.rows} rows of text embeddings`);
     const ts = this.timestepTensor(t);
-    if (!hidden.chunks.length) {
+    const calls = this.callsFor(hidden, h, w);
+    if (!calls.feeds.length) {
       const feeds = { ...hidden.feeds, [this.sample.name]: floatTensor(this.sampleType, sample, dims), [this.timestep.name]: ts };
       const res = await this.session.run(feeds, [this.out.name]);
       return floatData(res[this.out.name]!);
     }
-    const b = this.batch!;
-    const inPer = b * c * h * w;
+    const per = c * h * w;
     let out: Float32Array | null = null;
-    for (let i = 0; i < hidden.chunks.length; i++) {
-      const view = sample.subarray(i * inPer, (i + 1) * inPer);
-      const feeds = { ...hidden.chunks[i]!, [this.sample.name]: floatTensor(this.sampleType, view, [b, c, h, w]), [this.timestep.name]: ts };
+    let outPer = 0;
+    for (let i = 0, r = 0; i < calls.feeds.length; i++, r += calls.size) {
+      const n = Math.min(calls.size, rows - r);
+      const view = sample.subarray(r * per, (r + n) * per);
+      const feeds = { ...calls.feeds[i]!, [this.sample.name]: floatTensor(this.sampleType, view, [n, c, h, w]), [this.timestep.name]: ts };
       const res = floatData((await this.session.run(feeds, [this.out.name]))[this.out.name]!);
       if (!out) {
-        const need = res.length * hidden.chunks.length;
-        if (!this.outBuffer || this.outBuffer.length !== need) this.outBuffer = new Float32Array(need);
-        out = this.outBuffer;
+        outPer = res.length / n;
+        out = new Float32Array(outPer * rows); // fresh per step: schedulers may keep earlier outputs
       }
-      out.set(res, i * res.length);
+      out.set(res, r * outPer);
     }
     return out!;
   }

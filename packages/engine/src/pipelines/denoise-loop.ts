@@ -1,6 +1,6 @@
 /**
  * diffusers' denoising loop, shared by the three modes: scale → UNet (CFG rows [uncond…, cond…]
- * in one batch, or chunks when the graph's batch is fixed) → guidance → scheduler step →
+ * in one batch; the UNet runs it in chunks when its graph's batch is fixed or the latents are large) → guidance → scheduler step →
  * (4-channel inpaint) blend the known region back. Buffers are allocated once per job.
  */
 import type { NoiseGenerator } from '../random/noise-generator.ts';
