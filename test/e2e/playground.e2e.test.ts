@@ -222,7 +222,7 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
     const a = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     assert.ok(sample(a, 'sdsvc_http_request_duration_seconds_count{method="POST",route="/v1/jobs",status_code="202"}') >= 3);
     assert.ok(sample(a, 'sdsvc_http_request_duration_seconds_count{method="GET",route="/v1/jobs/:id/events",status_code="200"}') >= 3);
-    assert.equal(sample(a, 'sdsvc_queue_jobs{queue="generate",state="waiting"}'), 0);
+    assert.equal(sample(a, 'sdsvc_queue_jobs{queue="generate.tiny-sd15",state="waiting"}'), 0);
     assert.equal(sample(a, 'sdsvc_queue_up{queue="webhooks"}'), 1);
   });
 
@@ -238,7 +238,7 @@ describe('web playground in Chromium', { skip, timeout: 240_000 }, () => {
       await mkdir(ARTIFACTS, { recursive: true });
       await p.screenshot({ path: `${ARTIFACTS}docs.png` });
       await p.goto(`${stack.baseUrl}/admin/queues`);
-      await p.getByText('generate', { exact: true }).first().waitFor();
+      await p.getByText('generate.tiny-sd15', { exact: true }).first().waitFor(); // one generate queue per model
       await p.getByText('webhooks', { exact: true }).first().waitFor();
       await p.screenshot({ path: `${ARTIFACTS}queues.png` });
       assert.deepEqual([...origins], [new URL(stack.baseUrl).origin], 'every asset from the service itself');
