@@ -4,8 +4,8 @@
  * case runs in its own process, so its peak RSS (getrusage maxrss) is its own.
  * Cases: the tiny model at 512² and, when BENCH_MODEL_DIR names a full-size export, that model
  * at its native size (BENCH_MODEL_STEPS steps, default 3). BENCH_WARMUP=on|off picks one warm-up
- * setting (default both); BENCH_TINY=0 leaves the tiny model out; BENCH_ORT_ARENA=0 runs without
- * ONNX Runtime's CPU arena (as ORT_CPU_MEM_ARENA=false does). Per graph (Linux): the peak RSS
+ * setting (default both); BENCH_TINY=0 leaves the tiny model out; BENCH_ORT_ARENA=1 runs the UNet with
+ * ONNX Runtime's CPU arena (as ORT_CPU_MEM_ARENA=true does; the default is without). Per graph (Linux): the peak RSS
  * while it ran and how much of it the graph added over what the process held before it ran
  * (support/graph-peaks.ts). With no full-size export at hand, scripts/make-random-sd15-export.ts
  * writes one with SD 1.5's shapes and random weights.

@@ -42,7 +42,7 @@ test('defaults', () => {
   assert.equal(c.workerStalledIntervalMs, 30000);
   assert.equal(c.jobAttempts, 3);
   assert.deepEqual(c.executionProviders, ['cpu']);
-  assert.equal(c.ortCpuMemArena, true);
+  assert.equal(c.ortCpuMemArena, false); // the UNet returns its activations after each call (README: Memory)
   assert.equal(c.maxBodyBytes, 32 * 1024 * 1024);
   assert.equal(c.maxImageBytes, 10 * 1024 * 1024);
   assert.equal(c.maxImagePixels, 4096 * 4096);
@@ -58,7 +58,7 @@ test('explicit values are parsed', () => {
     PORT: '9000', STORAGE_URL: 's3://images/outputs/', S3_ENDPOINT: 'http://minio:9000', S3_PUBLIC_ENDPOINT: 'http://localhost:9000', S3_FORCE_PATH_STYLE: 'yes',
     STORAGE_PUBLIC_BASE_URL: 'https://cdn.example.com/', WEBHOOK_SECRET: ws, WEBHOOK_RETRY_SCHEDULE: '0, 100ms,1.5s',
     ALLOW_PRIVATE_URLS: '1', API_KEYS: 'a, b,,', ROLE: 'worker', EXECUTION_PROVIDERS: 'cuda,cpu',
-    ORT_CPU_MEM_ARENA: 'no', MAX_BODY_BYTES: '1048576', MAX_IMAGE_BYTES: '2MB', FILE_URL_SECRET: 'x'.repeat(16),
+    ORT_CPU_MEM_ARENA: 'yes', MAX_BODY_BYTES: '1048576', MAX_IMAGE_BYTES: '2MB', FILE_URL_SECRET: 'x'.repeat(16),
     REDIS_URL: 'redis://r:6379/0', HOST: '', // empty counts as unset
     WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '1000',
   }, { cwd: '/srv/app' });
@@ -74,7 +74,7 @@ test('explicit values are parsed', () => {
   assert.deepEqual(c.apiKeys, ['a', 'b']);
   assert.equal(c.role, 'worker');
   assert.deepEqual(c.executionProviders, ['cuda', 'cpu']);
-  assert.equal(c.ortCpuMemArena, false);
+  assert.equal(c.ortCpuMemArena, true);
   assert.equal(c.maxBodyBytes, 1048576);
   assert.equal(c.maxImageBytes, 2_000_000);
   assert.equal(c.redisUrl, 'redis://r:6379/0');

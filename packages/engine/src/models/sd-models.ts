@@ -33,13 +33,12 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
   // Memory per graph (test/bench/memory.bench.ts): the VAE graphs run once per image, not once per
   // step: an arena would keep their peak activations (GBs at 512² and up) for the life of the
   // process. Without it, the memory pattern's one planned block per run is returned to the system
-  // after the run (the pattern keeps it faster than one allocation per tensor). The UNet keeps the
-  // arena (much faster per step) but not the memory pattern: with both, the planned block is
-  // allocated beside the arena's chunks from the first run and the peak doubles (tiny model, 512²:
-  // 6.8 GB vs 3.8 GB) for no speed. Without the arena (ORT_CPU_MEM_ARENA=false) the UNet takes the
-  // memory pattern as the VAE graphs do: per-tensor allocation is much slower (full-size SD 1.5 at
-  // 512²: 17–18 s vs 11 s per CFG row under load), the planned block about as fast as the arena,
-  // and returned after each call, so the VAE decode does not stack on the UNet's peak.
+  // after the run (the pattern keeps it faster than one allocation per tensor). The UNet, by default
+  // (ORT_CPU_MEM_ARENA=false), takes the memory pattern as the VAE graphs do: returned after each
+  // call, so the VAE decode does not stack on the UNet's peak (full-size SD 1.5 at 512²: 1.42× the
+  // weights vs 1.57× with the arena) for ~5 % per step; per-tensor allocation would be much slower
+  // (17–18 s vs 11 s per CFG row under load). With the arena (true), not the memory pattern: with
+  // both, the planned block sits beside the arena's chunks and the peak doubles for no speed.
   const once = { enableCpuMemArena: false, enableMemPattern: cfg.enableMemPattern ?? true };
   const xl = info.sdxl;
   const textEncoders: TextEncoderModel[] = [];
@@ -47,7 +46,8 @@ export async function loadSdModels(dir: string, cfg: SessionConfig = {}): Promis
     textEncoders.push(new TextEncoderModel(await open(name), { hiddenStates: 'penultimate', pooled: name === 'text_encoder_2' }));
   }
   const textEncoder = textEncoders[0] ?? new TextEncoderModel(await open('text_encoder'));
-  const unet = new UnetModel(await open('unet', { enableMemPattern: cfg.enableMemPattern ?? !(cfg.enableCpuMemArena ?? true) }));
+  const unetArena = cfg.enableCpuMemArena ?? false;
+  const unet = new UnetModel(await open('unet', { enableCpuMemArena: unetArena, enableMemPattern: cfg.enableMemPattern ?? !unetArena }));
   if (unet.takesAddedConditioning !== !!xl) {
     throw new ModelFolderError(unet.file, xl ? 'an SDXL UNet graph needs the inputs "text_embeds" and "time_ids"' : 'graph takes SDXL inputs (text_embeds, time_ids) but the folder is not an SDXL pipeline');
   }
