@@ -6,6 +6,7 @@ import type { JobError, JobEventType, JobParams, WebhookAttempt } from '@sdsvc/c
 import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, modelQueuedJobsKey, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
+import { ChannelSubscriber } from './channel-subscriber.ts';
 
 export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_found';
 
@@ -70,10 +71,8 @@ export class JobStore {
   readonly #commands: JobCommands;
   readonly #ttl: number;
   readonly #maxAttempts: number;
-  #subscriber: Redis | null = null;
-  readonly #handlers = new Map<string, Set<(msg: string) => void>>();
-  readonly #subscribing = new Map<string, Promise<unknown>>();
-  readonly #resubscribed = new Set<() => void>();
+  /** Job events and cancel requests: one subscriber connection for every channel. */
+  readonly #channels: ChannelSubscriber;
   /** The create script ran on this connection since it last (re)connected (createAndEnqueue). */
   #scriptsLoaded = false;
   /** A coalesced write is pending on the socket (#coalesceWrites). */
@@ -85,6 +84,7 @@ export class JobStore {
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
     this.#redis = redis;
+    this.#channels = new ChannelSubscriber(redis);
     this.#commands = jobCommands(redis);
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
@@ -349,7 +349,7 @@ export class JobStore {
    */
   async subscribe(id: string, onEvent: (event: JobEvent) => void, onPreview?: (preview: JobPreview) => void): Promise<() => Promise<void>> {
     let last = 0;
-    return await this.#listen(jobKeys(this.prefix, id).events, (msg) => {
+    return await this.#channels.listen(jobKeys(this.prefix, id).events, (msg) => {
       const raw = JSON.parse(msg) as { type: JobEventType | 'preview'; seq: number; record: Record<string, string> };
       if (raw.type === 'preview') { onPreview?.(raw as unknown as JobPreview); return; }
       if (raw.seq <= last) return;
@@ -360,24 +360,19 @@ export class JobStore {
 
   /** Cancel requests for running jobs (the worker aborts the engine between two steps). */
   async onCancelRequested(handler: (jobId: string) => void): Promise<() => Promise<void>> {
-    return await this.#listen(cancelChannel(this.prefix), handler);
+    return await this.#channels.listen(cancelChannel(this.prefix), handler);
   }
 
   /** Called each time the subscriber connection is back after a drop (messages published while it
    *  was away are lost: listeners re-read the records they follow). Returns a remover. */
   onResubscribed(listener: () => void): () => void {
-    this.#resubscribed.add(listener);
-    return () => { this.#resubscribed.delete(listener); };
+    return this.#channels.onResubscribed(listener);
   }
 
   /** Closes the shared subscriber connection (the main connection belongs to the caller). */
   async close(): Promise<void> {
-    const sub = this.#subscriber;
-    this.#subscriber = null;
-    this.#handlers.clear();
-    this.#subscribing.clear();
     this.#readBefore.clear();
-    if (sub) await sub.quit().catch(() => sub.disconnect());
+    await this.#channels.close();
   }
 
   /**
@@ -413,51 +408,5 @@ export class JobStore {
     const [applied, status, cancel] = (await this.#commands.transition(...this.#keys(id), ...this.#timing(), now(), from.join(','), event,
       opts.attemptId ?? '', opts.cancelWins ? 'cancelwins' : '', ...Object.entries(fields).flat())) as [0 | 1 | 2, string, number];
     return { applied, status, cancelRequested: cancel === 1 };
-  }
-
-  /** One subscriber connection per store, shared by every channel (SSE clients can be many). */
-  async #listen(channel: string, handler: (msg: string) => void): Promise<() => Promise<void>> {
-    if (!this.#subscriber) {
-      // The command connection may fail fast (no offline queue); SUBSCRIBE has to wait for the
-      // connection to open, and ioredis re-subscribes by itself after a drop.
-      this.#subscriber = this.#redis.duplicate({ enableOfflineQueue: true });
-      let wasReady = false;
-      this.#subscriber.on('ready', () => {
-        if (wasReady) for (const l of this.#resubscribed) { try { l(); } catch { /* listeners own their errors */ } }
-        wasReady = true;
-      });
-      this.#subscriber.on('message', (ch: string, msg: string) => {
-        for (const h of this.#handlers.get(ch) ?? []) {
-          try { h(msg); } catch { /* one bad handler must not starve the others */ }
-        }
-      });
-      this.#subscriber.on('error', () => { /* ioredis reconnects; errors surface on the command path */ });
-    }
-    const sub = this.#subscriber;
-    let set = this.#handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(channel, set);
-      this.#subscribing.set(channel, sub.subscribe(channel));
-    }
-    set.add(handler);
-    try {
-      await this.#subscribing.get(channel); // a second caller waits for the same SUBSCRIBE
-    } catch (err) {
-      // Redis unreachable (command timeout): forget this channel so a later call subscribes anew.
-      set.delete(handler);
-      if (set.size === 0 && this.#handlers.get(channel) === set) {
-        this.#handlers.delete(channel);
-        this.#subscribing.delete(channel);
-      }
-      throw err;
-    }
-    return async () => {
-      const s = this.#handlers.get(channel);
-      if (!s || !s.delete(handler) || s.size > 0) return;
-      this.#handlers.delete(channel);
-      this.#subscribing.delete(channel);
-      if (this.#subscriber === sub) await sub.unsubscribe(channel).catch(() => {});
-    };
   }
 }
