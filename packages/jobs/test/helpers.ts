@@ -1,4 +1,7 @@
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import type { JobParams } from '@sdsvc/contracts';
+import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import type { NewJobRecord } from '../src/index.ts';
 
 export function params(over: Partial<JobParams> = {}): JobParams {
@@ -10,4 +13,19 @@ export function params(over: Partial<JobParams> = {}): JobParams {
 
 export function newRecord(id: string, over: Partial<NewJobRecord> = {}): NewJobRecord {
   return { id, type: 'txt2img', model: 'tiny-sd15', params: params(), ...over };
+}
+
+/** A private redis-server for the calling test file and a client on it: started before its tests,
+ *  stopped after them. Read `redis` and `server` inside tests (they are set by then). */
+export function privateRedis(): { readonly redis: Redis; readonly server: TestRedis } {
+  const ctx = {} as { redis: Redis; server: TestRedis };
+  before(async () => {
+    ctx.server = await startTestRedis();
+    ctx.redis = new Redis(ctx.server.url);
+  });
+  after(async () => {
+    await ctx.redis.quit();
+    await ctx.server.stop();
+  });
+  return ctx;
 }

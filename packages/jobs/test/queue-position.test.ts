@@ -1,28 +1,16 @@
 // Queue position from the queued set (ZRANK) kept by the status scripts, and the one-round-trip
 // create + enqueue of the submission path.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { GenerateQueue, JobStore } from '../src/index.ts';
-import { newRecord } from './helpers.ts';
+import { newRecord, privateRedis } from './helpers.ts';
 
-let server: TestRedis;
-let redis: Redis;
-
-before(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = privateRedis();
 
 const positions = async (store: JobStore, ids: string[]) => Promise.all(ids.map(async (id) => (await store.get(id))?.queue_position ?? null));
 
 test('position follows the order workers take jobs, through start, hand-back with a delay, cancel and delete', async () => {
-  const store = new JobStore(redis, { prefix: 'qp1' });
+  const store = new JobStore(db.redis, { prefix: 'qp1' });
   const created = [];
   for (const id of ['a', 'b', 'c', 'd']) created.push((await store.create(newRecord(id))).queue_position);
   assert.deepEqual(created, [0, 1, 2, 3]); // create answers with the position: no read-back needed
@@ -45,7 +33,7 @@ test('position follows the order workers take jobs, through start, hand-back wit
 });
 
 test('positions count per model: jobs of another model (another queue) are never ahead', async () => {
-  const store = new JobStore(redis, { prefix: 'qp4' });
+  const store = new JobStore(db.redis, { prefix: 'qp4' });
   await store.create({ ...newRecord('a1'), model: 'model-a' });
   await store.create({ ...newRecord('b1'), model: 'model-b' });
   await store.create({ ...newRecord('a2'), model: 'model-a' });
@@ -54,21 +42,21 @@ test('positions count per model: jobs of another model (another queue) are never
   assert.deepEqual(await positions(store, ['a1', 'b1', 'a2']), [null, 0, 0]);
   assert.equal(await store.queuePosition('a2'), 0);
   await store.deleteJob('b1');
-  assert.equal(await redis.exists('qp4:jobs:queued:model-b'), 0, 'delete leaves no entry in its model\'s set');
-  assert.equal(await redis.zcard('qp4:jobs:queued:model-a'), 1);
+  assert.equal(await db.redis.exists('qp4:jobs:queued:model-b'), 0, 'delete leaves no entry in its model\'s set');
+  assert.equal(await db.redis.zcard('qp4:jobs:queued:model-a'), 1);
   await store.close();
 });
 
 test('prioritised jobs count after the wait list, lower priority first', async () => {
-  const store = new JobStore(redis, { prefix: 'qp2' });
+  const store = new JobStore(db.redis, { prefix: 'qp2' });
   await store.create(newRecord('p1'));
   // BullMQ takes the wait list (no priority) before prioritised jobs; the score bands follow it.
-  await redis.hset('qp2:job:p1', 'queue_priority', '2');
+  await db.redis.hset('qp2:job:p1', 'queue_priority', '2');
   await store.markRunning('p1', { total: 4, attempt: 1 });
   assert.equal(await store.requeue('p1'), 'queued'); // re-scored in band 2
   await store.create(newRecord('w1'));
   await store.create({ ...newRecord('p0') });
-  await redis.hset('qp2:job:p0', 'queue_priority', '1');
+  await db.redis.hset('qp2:job:p0', 'queue_priority', '1');
   await store.markRunning('p0', { total: 4, attempt: 1 });
   assert.equal(await store.requeue('p0'), 'queued');
   assert.deepEqual(await positions(store, ['w1', 'p0', 'p1']), [0, 1, 2]);
@@ -76,10 +64,10 @@ test('prioritised jobs count after the wait list, lower priority first', async (
 });
 
 test('createAndEnqueue writes the record and the queue entry on one connection, in that order', async () => {
-  const store = new JobStore(redis, { prefix: 'qp3' });
-  const queue = new GenerateQueue(redis, { prefix: 'qp3' });
+  const store = new JobStore(db.redis, { prefix: 'qp3' });
+  const queue = new GenerateQueue(db.redis, { prefix: 'qp3' });
   assert.equal(queue.sharesConnection(store.connection), true);
-  const other = new GenerateQueue({ url: server.url });
+  const other = new GenerateQueue({ url: db.server.url });
   assert.equal(other.sharesConnection(store.connection), false);
   await other.close();
   // The first call waits for the create (scripts may be unknown); later ones are pipelined.

@@ -1,36 +1,24 @@
 // JobStore.get's two ways of reading a job: the read script (first read of a job on a store) and
 // plain commands (later reads: the job's model is known). Both must give the same record and queue
 // position at every step of a job's life; the plain way must not run the script.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { JobStore } from '../src/index.ts';
 import { fromHash, RECORD_FIELDS } from '../src/record.ts';
-import { newRecord } from './helpers.ts';
+import { newRecord, privateRedis } from './helpers.ts';
 
-let server: TestRedis;
-let redis: Redis;
-
-before(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = privateRedis();
 
 /** Script calls (EVALSHA/EVAL) Redis ran so far. */
 async function scriptCalls(): Promise<number> {
-  const info = await redis.info('commandstats');
+  const info = await db.redis.info('commandstats');
   let n = 0;
   for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) n += Number(m[1]);
   return n;
 }
 
 test('a job read before is read with plain commands, and reads the same as a first read at every step', async () => {
-  const warm = new JobStore(redis, { prefix: 'rp1' });
+  const warm = new JobStore(db.redis, { prefix: 'rp1' });
   const webhook = { url: 'https://hooks.test/x', events: ['job.succeeded' as const] };
   await warm.create(newRecord('a'));
   await warm.create({ ...newRecord('b'), webhook, metadata: { k: 'v' } });
@@ -40,7 +28,7 @@ test('a job read before is read with plain commands, and reads the same as a fir
   const known = new Set<string>();
   const same = async (step: string) => {
     for (const id of ['a', 'b', 'c', 'gone']) {
-      const cold = new JobStore(redis, { prefix: 'rp1' });
+      const cold = new JobStore(db.redis, { prefix: 'rp1' });
       const viaScript = await cold.get(id);
       await cold.close();
       const before = await scriptCalls();
@@ -75,11 +63,11 @@ test('a job read before is read with plain commands, and reads the same as a fir
 });
 
 test('a job shown queued without a rank (queued again between the commands) is read again by the script', async () => {
-  const store = new JobStore(redis, { prefix: 'rp2' });
+  const store = new JobStore(db.redis, { prefix: 'rp2' });
   await store.create(newRecord('q'));
   assert.equal((await store.get('q'))?.queue_position, 0);
   // What a read between a worker's start and a re-queue could see: the record queued, the rank gone.
-  await redis.zrem('rp2:jobs:queued:tiny-sd15', 'q');
+  await db.redis.zrem('rp2:jobs:queued:tiny-sd15', 'q');
   const before = await scriptCalls();
   const rec = await store.get('q');
   assert.equal(await scriptCalls(), before + 1, 'read again by the script');
@@ -105,8 +93,8 @@ test('fromHash reads no field outside RECORD_FIELDS (what the plain read asks Re
 });
 
 test('shareParams: later reads of a job return its params parsed once, deep-frozen; without it each read parses its own', async () => {
-  const shared = new JobStore(redis, { prefix: 'rp3', shareParams: true });
-  const plain = new JobStore(redis, { prefix: 'rp3' });
+  const shared = new JobStore(db.redis, { prefix: 'rp3', shareParams: true });
+  const plain = new JobStore(db.redis, { prefix: 'rp3' });
   await shared.create({ ...newRecord('s'), metadata: { k: 'v' } });
   const [a, b, c] = [await shared.get('s'), await shared.get('s'), await shared.get('s')];
   assert.equal(b!.params, a!.params, 'the same object');

@@ -1,22 +1,11 @@
 // The worker registry: registrations live for their ttl (renewed by each heartbeat), are gone at
 // once when withdrawn, and the models they announced stay known.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { startTestRedis, type TestRedis } from '../../../test/support/redis.ts';
 import { WorkerRegistry, type WorkerRegistration } from '../src/index.ts';
+import { privateRedis } from './helpers.ts';
 
-let server: TestRedis;
-let redis: Redis;
-
-before(async () => {
-  server = await startTestRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await redis.quit();
-  await server.stop();
-});
+const db = privateRedis();
 
 const registration = (id: string, models: string[]): WorkerRegistration => ({
   id, host: 'h', pid: 1, started_at: new Date().toISOString(),
@@ -25,7 +14,7 @@ const registration = (id: string, models: string[]): WorkerRegistration => ({
 });
 
 test('live workers: announced until their ttl lapses or they withdraw; announced models stay known', async () => {
-  const registry = new WorkerRegistry(redis, { prefix: 'wr1' });
+  const registry = new WorkerRegistry(db.redis, { prefix: 'wr1' });
   await registry.announce(registration('w1', ['a', 'b']), 60_000);
   await registry.announce(registration('w2', ['b']), 300);
   let read = await registry.read();
@@ -40,16 +29,16 @@ test('live workers: announced until their ttl lapses or they withdraw; announced
   read = await registry.read();
   assert.deepEqual(read.workers, []);
   assert.deepEqual(read.known.map((m) => m.id).sort(), ['a', 'b'], 'the models stay known (QUEUE_WITHOUT_WORKERS validates against them)');
-  assert.equal(await redis.zcard('wr1:workers'), 0, 'no index entry left behind');
+  assert.equal(await db.redis.zcard('wr1:workers'), 0, 'no index entry left behind');
 });
 
 test('a heartbeat renews the registration (same id, later expiry), and cleans up lapsed ones', async () => {
-  const registry = new WorkerRegistry(redis, { prefix: 'wr2' });
+  const registry = new WorkerRegistry(db.redis, { prefix: 'wr2' });
   await registry.announce(registration('old', ['a']), 50);
   await registry.announce(registration('w', ['a']), 200);
   await new Promise((r) => setTimeout(r, 120));
   await registry.announce(registration('w', ['a']), 200);
   await new Promise((r) => setTimeout(r, 120));
   assert.deepEqual((await registry.read()).workers.map((w) => w.id), ['w'], 'renewed past its first ttl');
-  assert.equal(await redis.zscore('wr2:workers', 'old'), null, 'the lapsed entry was removed by the next announce');
+  assert.equal(await db.redis.zscore('wr2:workers', 'old'), null, 'the lapsed entry was removed by the next announce');
 });
