@@ -7,6 +7,7 @@ import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys,
 import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 import { ChannelSubscriber } from './channel-subscriber.ts';
+import { WriteTurns } from './write-turns.ts';
 
 export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_found';
 
@@ -73,10 +74,8 @@ export class JobStore {
   readonly #maxAttempts: number;
   /** Job events and cancel requests: one subscriber connection for every channel. */
   readonly #channels: ChannelSubscriber;
-  /** The create script ran on this connection since it last (re)connected (createAndEnqueue). */
-  #scriptsLoaded = false;
-  /** A coalesced write is pending on the socket (#coalesceWrites). */
-  #corked = false;
+  /** This turn's writes: corked together, new jobs created by one script call. */
+  readonly #turns: WriteTurns;
   /** What get() learned of jobs it read (neither changes once a job exists): lets the next read of
    *  the same job use plain commands instead of the read script. Oldest entries go first. */
   readonly #readBefore = new Map<string, ReadBefore>();
@@ -90,7 +89,7 @@ export class JobStore {
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#maxAttempts = opts.maxWebhookAttempts ?? 50;
     this.#shareParams = opts.shareParams ?? false;
-    redis.on('ready', () => { this.#scriptsLoaded = false; });
+    this.#turns = new WriteTurns(redis, this.#commands.createMany, [activeJobsKey(this.prefix), expiringJobsKey(this.prefix), queuedJobsKey(this.prefix)], () => this.#timing());
   }
 
   /** RESULT_TTL in seconds. */
@@ -99,43 +98,38 @@ export class JobStore {
   }
 
   /**
-   * Records a new job (status queued) in one script call and returns the record as written, with
-   * its queue position, so the caller does not read back what it just wrote.
+   * Records a new job (status queued) and returns the record as written, with its queue position,
+   * so the caller does not read back what it just wrote. The creates of one event-loop turn go to
+   * Redis as one script call (WriteTurns).
    */
   async create(rec: NewJobRecord): Promise<JobRecord> {
-    const hash = toHash(rec, now());
-    const position = await this.#commands.create(...this.#keys(rec.id), ...this.#timing(), rec.id, rec.model, ...Object.entries(hash).flat());
-    if (position === -1) throw new Error(`job ${rec.id} already exists`);
-    hash.seq = '1';
-    // The caller's objects, not a JSON round trip of them (toHash stored them as JSON of these very
-    // objects; the record serialises the same). Null where toHash stored ''.
-    const record = fromHash(hash, [], { params: rec.params, metadata: rec.metadata || null, webhook: rec.webhook || null });
-    record.queue_position = Number(position);
-    return record;
+    return (await this.#create(rec)).record;
   }
 
   /**
-   * Creates the record and queues it with `enqueue` in one round trip: the create script is sent
-   * and `enqueue` is called without waiting for its reply. Only for an `enqueue` that writes on
-   * this store's connection (`connection`), so Redis runs the two in order. The first call on each
-   * connection (and after every reconnect: maybe a restarted Redis without our scripts) waits for
-   * the create first, so an EVALSHA → NOSCRIPT → EVAL retry can never land after the queue entry.
+   * Creates the record and queues it with `enqueue` in one round trip: `enqueue` is called right
+   * after the create is sent, without waiting for its reply. Only for an `enqueue` that writes on
+   * this store's connection (`connection`), so Redis runs the two in order. The first create on
+   * each connection (and after every reconnect: maybe a restarted Redis without our scripts) waits
+   * for its reply first, so an EVALSHA → NOSCRIPT → EVAL retry can never land after the queue entry.
    * Throws when the create failed (a queue entry without a record is dropped by the worker); an
    * `enqueue` failure comes back as `enqueueError` with the record written.
    */
   async createAndEnqueue(rec: NewJobRecord, enqueue: () => Promise<void>): Promise<{ record: JobRecord; enqueueError?: unknown }> {
-    if (!this.#scriptsLoaded) {
-      const record = await this.create(rec);
-      this.#scriptsLoaded = true;
-      try { await enqueue(); } catch (err) { return { record, enqueueError: err }; }
-      return { record };
-    }
-    this.#coalesceWrites(); // the queue's add is issued a few promise hops later, still in this turn
-    const created = this.create(rec);
-    const queued = enqueue();
-    const [c, q] = await Promise.allSettled([created, queued]);
-    if (c.status === 'rejected') throw c.reason;
-    return q.status === 'rejected' ? { record: c.value, enqueueError: q.reason } : { record: c.value };
+    return await this.#create(rec, enqueue);
+  }
+
+  async #create(rec: NewJobRecord, enqueue?: () => Promise<void>): Promise<{ record: JobRecord; enqueueError?: unknown }> {
+    const hash = toHash(rec, now());
+    const fields: string[] = [];
+    for (const k in hash) fields.push(k, hash[k]!);
+    const { position, enqueueError } = await this.#turns.create({ key: jobKeys(this.prefix, rec.id).record, id: rec.id, model: rec.model, fields, enqueue });
+    hash.seq = '1';
+    // The caller's objects, not a JSON round trip of them (toHash stored them as JSON of these very
+    // objects; the record serialises the same). Null where toHash stored ''.
+    const record = fromHash(hash, [], { params: rec.params, metadata: rec.metadata || null, webhook: rec.webhook || null });
+    record.queue_position = position;
+    return enqueueError === undefined ? { record } : { record, enqueueError };
   }
 
   /** The command connection (what createAndEnqueue's `enqueue` must write on to be pipelined). */
@@ -156,7 +150,7 @@ export class JobStore {
    */
   async get(id: string): Promise<JobRecord | null> {
     const k = jobKeys(this.prefix, id);
-    this.#coalesceWrites();
+    this.#turns.cork(); // polls of many jobs leave in one write
     const known = this.#readBefore.get(id);
     if (known) {
       const rankP = this.#redis.zrank(modelQueuedJobsKey(this.prefix, known.model), id);
@@ -373,24 +367,6 @@ export class JobStore {
   async close(): Promise<void> {
     this.#readBefore.clear();
     await this.#channels.close();
-  }
-
-  /**
-   * Request paths: the commands sent on this connection during this turn of the event loop (this
-   * request's, and every other request's handled in the same turn) leave in one socket write
-   * instead of one each — under load most of the API's time went to write(2). Flushed before I/O
-   * is polled again (setImmediate), so no command waits for a later turn.
-   */
-  #coalesceWrites(): void {
-    if (this.#corked) return;
-    const socket = (this.#redis as unknown as { stream?: { cork?(): void; uncork?(): void } }).stream;
-    if (!socket?.cork || !socket.uncork) return;
-    this.#corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      socket.uncork!();
-    });
   }
 
   #keys(id: string): string[] {

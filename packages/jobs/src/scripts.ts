@@ -76,25 +76,41 @@ end
 `;
 
 /**
- * ARGV: ttl, expire_at, now_ms, job id, model, then the record's fields as pairs. Returns -1 when
- * the id exists, else the job's queue position (so the caller needs no read-back). emit()'s work
- * without what cannot matter for a new id: no one can be subscribed to the events of an id that
- * did not exist (ids are random and given out by this call's caller), and no webhook takes
- * 'queued'; so no PUBLISH and no read-back of the hash here — the hot path of every submission.
- * Without COMMON (defining its functions costs every call) and straight from ARGV: the queue score
- * of a new job is queue_score's for no priority and no delay (band 0, ready now).
+ * Creates the new jobs of one event-loop turn (JobStore batches them): one call however many.
+ * KEYS: active index, expiry index, base of the queued sets, then one record key per job.
+ * ARGV: ttl, expire_at, now_ms, then per job: id, model, n, and n strings (the record's fields as
+ * pairs). Returns one number per job: -1 when its id exists, else its queue position (so the caller
+ * needs no read-back). emit()'s work without what cannot matter for a new id: no one can be
+ * subscribed to the events of an id that did not exist (ids are random and given out by this
+ * call's caller), and no webhook takes 'queued'; so no PUBLISH and no read-back of the hash — the
+ * hot path of every submission. Without COMMON (defining its functions costs every call) and
+ * straight from ARGV: the queue score of a new job is queue_score's for no priority and no delay
+ * (band 0, ready now), plus its place in the batch so the batch keeps its order (the order its
+ * queue entries are added in).
  */
-const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-redis.call('HSET', KEYS[1], 'seq', '1', unpack(ARGV, 6))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-local id = ARGV[4]
-redis.call('ZADD', KEYS[4], ARGV[2], id)
-redis.call('ZADD', KEYS[3], ARGV[3], id)
-local queued = KEYS[6] .. ':' .. ARGV[5]
+const CREATE_MANY = `
+local ttl, expire_at, now_ms = ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
-redis.call('ZADD', queued, string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2])), id)
-return redis.call('ZRANK', queued, id)
+local ready = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {}
+local a = 4
+for j = 4, #KEYS do
+  local id, model, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local key = KEYS[j]
+  if redis.call('EXISTS', key) == 1 then
+    out[j - 3] = -1
+  else
+    redis.call('HSET', key, 'seq', '1', unpack(ARGV, a + 3, a + 2 + n))
+    redis.call('EXPIRE', key, ttl)
+    redis.call('ZADD', KEYS[2], expire_at, id)
+    redis.call('ZADD', KEYS[1], now_ms, id)
+    local queued = KEYS[3] .. ':' .. model
+    redis.call('ZADD', queued, string.format('%.0f', ready + j - 4), id)
+    out[j - 3] = redis.call('ZRANK', queued, id)
+  end
+  a = a + 3 + n
+end
+return out
 `;
 
 /**
@@ -179,7 +195,8 @@ type Call = (...args: Arg[]) => Promise<unknown>;
 
 /** The scripts as commands on one connection. */
 export interface JobCommands {
-  create: Call;
+  /** numkeys, keys, argv (CREATE_MANY). */
+  createMany: Call;
   transition: Call;
   requestCancel: Call;
   read: Call;
@@ -188,7 +205,7 @@ export interface JobCommands {
 }
 
 const COMMANDS = {
-  sdsvcJobCreate: { numberOfKeys: 6, lua: CREATE },
+  sdsvcJobCreateMany: { lua: CREATE_MANY }, // numkeys given per call
   sdsvcJobTransition: { numberOfKeys: 6, lua: TRANSITION },
   sdsvcJobRequestCancel: { numberOfKeys: 6, lua: REQUEST_CANCEL },
   sdsvcJobRead: { numberOfKeys: 3, lua: READ },
@@ -204,7 +221,7 @@ export function jobCommands(redis: Redis): JobCommands {
   }
   const bind = (name: keyof typeof COMMANDS): Call => (...args) => (r[name] as Call).apply(redis, args);
   return {
-    create: bind('sdsvcJobCreate'),
+    createMany: bind('sdsvcJobCreateMany'),
     transition: bind('sdsvcJobTransition'),
     requestCancel: bind('sdsvcJobRequestCancel'),
     read: bind('sdsvcJobRead'),

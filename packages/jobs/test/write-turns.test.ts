@@ -1,0 +1,86 @@
+// The submissions of one event-loop turn: one CREATE_MANY call for their records, their queue
+// entries right after it, everything in one socket write; each job keeps its own outcome.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GenerateQueue, JobStore } from '../src/index.ts';
+import { newRecord, privateRedis } from './helpers.ts';
+
+const db = privateRedis();
+
+/** Calls of each command Redis ran since `reset()` (INFO commandstats). */
+async function commandCalls(): Promise<Record<string, number>> {
+  const calls: Record<string, number> = {};
+  for (const line of (await db.redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (m) calls[m[1]!] = Number(m[2]);
+  }
+  return calls;
+}
+
+test('the creates of one turn are one script call, queued in their order, sent in one socket write', async () => {
+  const store = new JobStore(db.redis, { prefix: 'wt1' });
+  const queue = new GenerateQueue(db.redis, { prefix: 'wt1' });
+  // The first create on a connection waits for its reply (scripts may be unknown to this Redis).
+  await store.createAndEnqueue(newRecord('warm'), () => queue.add('warm', { jobId: 'warm', model: 'tiny-sd15' }));
+
+  const socket = (db.redis as unknown as { stream: { _write: (...a: unknown[]) => void; _writev?: (...a: unknown[]) => void } }).stream;
+  let writes = 0;
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  socket._write = (...a) => { writes++; write(...a); };
+  if (writev) socket._writev = (...a) => { writes++; writev(...a); };
+  await db.redis.config('RESETSTAT');
+  const before = await commandCalls();
+  writes = 0;
+  const ids = Array.from({ length: 12 }, (_, i) => `j${i}`);
+  const results = await Promise.all(ids.map((id) => store.createAndEnqueue(newRecord(id), () => queue.add(id, { jobId: id, model: 'tiny-sd15' }))));
+  const writesForBatch = writes;
+  socket._write = write;
+  if (writev) socket._writev = writev;
+  const after = await commandCalls();
+
+  assert.equal(writesForBatch, 1, 'the create and the 12 queue entries leave in one write');
+  // `warm` is still queued ahead of them.
+  assert.deepEqual(results.map((r) => r.record.queue_position), ids.map((_, i) => i + 1));
+  assert.ok(results.every((r) => r.enqueueError === undefined && r.record.status === 'queued' && r.record.seq === 1));
+  assert.equal((after.evalsha ?? 0) - (before.evalsha ?? 0), 1 + ids.length, 'one CREATE_MANY and one BullMQ add per job');
+  assert.equal((after.hset ?? 0) - (before.hset ?? 0), ids.length);
+  // Workers take them in the order of their positions.
+  const waiting = await queue.queueFor('tiny-sd15').getWaiting(0, -1);
+  assert.deepEqual(waiting.map((j) => j.id), ['warm', ...ids]); // oldest first: the order workers take them
+  for (const [i, id] of ids.entries()) assert.equal((await store.get(id))?.queue_position, i + 1);
+  await queue.close();
+  await store.close();
+});
+
+test('in one batch, a job whose id exists fails alone, and so does a failed enqueue', async () => {
+  const store = new JobStore(db.redis, { prefix: 'wt2' });
+  const queue = new GenerateQueue(db.redis, { prefix: 'wt2' });
+  await store.create(newRecord('dup'));
+  const add = (id: string) => () => queue.add(id, { jobId: id, model: 'tiny-sd15' });
+  const [ok, dup, down] = await Promise.allSettled([
+    store.createAndEnqueue(newRecord('ok'), add('ok')),
+    store.createAndEnqueue(newRecord('dup', { model: 'other' }), add('dup')),
+    store.createAndEnqueue(newRecord('down'), () => Promise.reject(new Error('queue down'))),
+  ]);
+  assert.equal(ok.status, 'fulfilled');
+  assert.equal(dup.status === 'rejected' && (dup.reason as Error).message, 'job dup already exists');
+  assert.equal((await store.get('dup'))?.model, 'tiny-sd15', 'the existing record is untouched');
+  assert.equal(down.status === 'fulfilled' && (down.value.enqueueError as Error).message, 'queue down');
+  assert.equal((await store.get('down'))?.status, 'queued', 'the record stays for the caller to discard');
+  assert.equal((await queue.inspect('ok', 'tiny-sd15')).state, 'waiting');
+  await queue.close();
+  await store.close();
+});
+
+test('with Redis unreachable every create of the batch fails, and nothing is left half-written', async () => {
+  const store = new JobStore(db.redis, { prefix: 'wt3' });
+  const client = db.redis.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
+  client.on('error', () => {});
+  const offline = new JobStore(client, { prefix: 'wt3' });
+  const results = await Promise.allSettled(['a', 'b'].map((id) => offline.createAndEnqueue(newRecord(id), async () => {})));
+  assert.ok(results.every((r) => r.status === 'rejected'));
+  assert.equal(await db.redis.exists('wt3:job:a', 'wt3:job:b'), 0);
+  client.disconnect();
+  await store.close();
+});
