@@ -7,7 +7,7 @@ import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys,
 import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
 import { ChannelSubscriber } from './channel-subscriber.ts';
-import { WriteTurns } from './write-turns.ts';
+import { TurnBatches } from './turn-batches.ts';
 
 export type CancelOutcome = 'canceled' | 'cancel_requested' | 'finished' | 'not_found';
 
@@ -42,11 +42,8 @@ const now = (): string => new Date().toISOString();
 /** Redis keeps a record this long past its deletion time, so the sweeper can still read its keys. */
 const EXPIRY_GRACE_SECONDS = 3600;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-/** Jobs get() remembers (JobStore #readBefore): ~100 bytes each; with shareParams ~1-2 KB (their params). */
-const READ_BEFORE_MAX = 10_000;
-
-/** What get() keeps of a job it read: what never changes once the job exists. */
-interface ReadBefore { model: string; webhook: boolean; params?: { raw: string; value: JobParams } }
+/** Jobs whose parsed params get() keeps with shareParams (~1-2 KB each). Oldest entries go first. */
+const SHARED_PARAMS_MAX = 10_000;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -74,11 +71,10 @@ export class JobStore {
   readonly #maxAttempts: number;
   /** Job events and cancel requests: one subscriber connection for every channel. */
   readonly #channels: ChannelSubscriber;
-  /** This turn's writes: corked together, new jobs created by one script call. */
-  readonly #turns: WriteTurns;
-  /** What get() learned of jobs it read (neither changes once a job exists): lets the next read of
-   *  the same job use plain commands instead of the read script. Oldest entries go first. */
-  readonly #readBefore = new Map<string, ReadBefore>();
+  /** This turn's Redis work: corked together, new jobs created by one script call, reads by another. */
+  readonly #turns: TurnBatches;
+  /** shareParams: each job's params as stored and parsed (params never change once a job exists). */
+  readonly #sharedParams = new Map<string, { raw: string; value: JobParams }>();
   readonly #shareParams: boolean;
 
   constructor(redis: Redis, opts: JobStoreOptions = {}) {
@@ -89,7 +85,11 @@ export class JobStore {
     this.#ttl = opts.ttlSeconds ?? 7 * 24 * 3600;
     this.#maxAttempts = opts.maxWebhookAttempts ?? 50;
     this.#shareParams = opts.shareParams ?? false;
-    this.#turns = new WriteTurns(redis, this.#commands.createMany, [activeJobsKey(this.prefix), expiringJobsKey(this.prefix), queuedJobsKey(this.prefix)], () => this.#timing());
+    this.#turns = new TurnBatches(redis, {
+      createMany: this.#commands.createMany, readMany: this.#commands.readMany,
+      createKeys: [activeJobsKey(this.prefix), expiringJobsKey(this.prefix), queuedJobsKey(this.prefix)],
+      queuedBase: queuedJobsKey(this.prefix), readFields: RECORD_FIELDS, timing: () => this.#timing(),
+    });
   }
 
   /** RESULT_TTL in seconds. */
@@ -138,60 +138,31 @@ export class JobStore {
   }
 
   /**
-   * The record with its queue position (`queue_position`, null unless queued). The first read of a
-   * job here is one script call (it finds the job's model, which names its queued set). Later reads
-   * (clients polling a job) send plain commands in one write — ZRANK in the model's queued set, then
-   * HMGET of the fields the record is made of (RECORD_FIELDS), and LRANGE of the webhook attempts
-   * only for a job with a webhook: Redis spends ~8 µs per call on the read script itself (its reply's
-   * strings go through Lua and back), several times what the commands cost. The rank is read first,
-   * so a job the HMGET shows queued was at that place an instant earlier (the staleness any read
-   * has); one it shows queued without a rank (queued again in between) is read again by the script,
-   * which reads both at once.
+   * The record with its queue position (`queue_position`, null unless queued), read at one instant.
+   * The jobs read in one turn of the event loop (every request handled in it: clients polling) are
+   * read by one script call (TurnBatches).
    */
   async get(id: string): Promise<JobRecord | null> {
-    const k = jobKeys(this.prefix, id);
-    this.#turns.cork(); // polls of many jobs leave in one write
-    const known = this.#readBefore.get(id);
-    if (known) {
-      const rankP = this.#redis.zrank(modelQueuedJobsKey(this.prefix, known.model), id);
-      const valuesP = this.#redis.hmget(k.record, ...RECORD_FIELDS);
-      const attemptsP = known.webhook ? this.#redis.lrange(k.webhookAttempts, 0, -1) : undefined;
-      const [rank, values, attempts] = await Promise.all([rankP, valuesP, attemptsP]);
-      const hash: Record<string, string> = {};
-      for (let i = 0; i < RECORD_FIELDS.length; i++) if (values[i] !== null) hash[RECORD_FIELDS[i]!] = values[i]!;
-      if (!hash.status) {
-        this.#readBefore.delete(id);
-        return null;
-      }
-      // Neither can change; checked all the same, the script reads anything unexpected.
-      if (hash.model === known.model && Boolean(hash.webhook) === known.webhook && (hash.status !== 'queued' || rank !== null)) {
-        const rec = fromHash(hash, attempts ? attempts.map((a) => JSON.parse(a) as WebhookAttempt) : [], this.#parsedFields(hash, known));
-        rec.queue_position = rec.status === 'queued' ? Number(rank) : null;
-        return rec;
-      }
-    }
-    const [flat, attempts, rank] = (await this.#commands.read(k.record, k.webhookAttempts, queuedJobsKey(this.prefix), id)) as [string[], string[], number];
-    if (flat.length === 0) return null;
+    const [values, rank, attempts] = await this.#turns.read(jobKeys(this.prefix, id).record, id);
     const hash: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    for (let i = 0; i < RECORD_FIELDS.length; i++) if (values[i] != null) hash[RECORD_FIELDS[i]!] = values[i]!;
     if (!hash.status) return null;
-    let entry = known;
-    if (!entry || entry.model !== hash.model || entry.webhook !== Boolean(hash.webhook)) {
-      if (!known && this.#readBefore.size >= READ_BEFORE_MAX) this.#readBefore.delete(this.#readBefore.keys().next().value!);
-      entry = { model: hash.model!, webhook: Boolean(hash.webhook) };
-      this.#readBefore.set(id, entry);
-    }
-    const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt), this.#parsedFields(hash, entry));
-    rec.queue_position = rec.status === 'queued' && rank >= 0 ? rank : null;
+    const rec = fromHash(hash, attempts.map((a) => JSON.parse(a) as WebhookAttempt), this.#parsedFields(id, hash));
+    rec.queue_position = rec.status === 'queued' && rank >= 0 ? Number(rank) : null;
     return rec;
   }
 
   /** With shareParams: the job's params parsed once (deep-frozen), and its other JSON fields. */
-  #parsedFields(hash: Record<string, string>, entry: ReadBefore): ParsedFields | undefined {
+  #parsedFields(id: string, hash: Record<string, string>): ParsedFields | undefined {
     if (!this.#shareParams) return undefined;
-    if (entry.params?.raw !== hash.params) entry.params = { raw: hash.params!, value: deepFreeze(JSON.parse(hash.params!) as JobParams) };
+    let params = this.#sharedParams.get(id);
+    if (params?.raw !== hash.params) {
+      if (!params && this.#sharedParams.size >= SHARED_PARAMS_MAX) this.#sharedParams.delete(this.#sharedParams.keys().next().value!);
+      params = { raw: hash.params!, value: deepFreeze(JSON.parse(hash.params!) as JobParams) };
+      this.#sharedParams.set(id, params);
+    }
     return {
-      params: entry.params.value,
+      params: params.value,
       metadata: hash.metadata ? JSON.parse(hash.metadata) as Record<string, unknown> : null,
       webhook: hash.webhook ? JSON.parse(hash.webhook) as StoredWebhook : null,
     };
@@ -365,7 +336,7 @@ export class JobStore {
 
   /** Closes the shared subscriber connection (the main connection belongs to the caller). */
   async close(): Promise<void> {
-    this.#readBefore.clear();
+    this.#sharedParams.clear();
     await this.#channels.close();
   }
 
