@@ -50,13 +50,13 @@ try {
   await autocannon({ ...opts, connections, duration: 1 });
   const stats = new Redis(redis.url);
   await stats.config('RESETSTAT');
-  const a0 = await cpuTicks(api.pid!); const r0 = await cpuTicks(redisPid);
+  const a0 = await cpuTicks(api.pid!); const r0 = await cpuTicks(redisPid); const c0 = process.cpuUsage();
   const r = await autocannon({ ...opts, connections, duration: Number(values.seconds) });
-  const a1 = await cpuTicks(api.pid!); const r1 = await cpuTicks(redisPid);
+  const a1 = await cpuTicks(api.pid!); const r1 = await cpuTicks(redisPid); const c1 = process.cpuUsage(c0);
   const n = r.requests.total;
   console.log(JSON.stringify({
     mode, rps: Math.round(r.requests.average), p99: r.latency.p99, non2xx: r.non2xx, requests: n,
-    api_us_per_req: +((a1 - a0) * 10_000 / n).toFixed(1), redis_us_per_req: +((r1 - r0) * 10_000 / n).toFixed(1),
+    api_us_per_req: +((a1 - a0) * 10_000 / n).toFixed(1), redis_us_per_req: +((r1 - r0) * 10_000 / n).toFixed(1), client_us_per_req: +((c1.user + c1.system) / n).toFixed(1),
   }));
   // Redis's own time per command (usec_per_call; an EVALSHA's includes the commands its script runs).
   const info = (await stats.info('commandstats')).split('\n').filter((l) => l.includes('calls='));
