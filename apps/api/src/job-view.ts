@@ -1,9 +1,18 @@
 // Record → public resource, with fresh image URLs and the live queue position; Prefer: wait.
 import { TERMINAL_STATUSES, type JobResource } from '@sdsvc/contracts';
-import { buildJobResource, type JobRecord, type JobStore } from '@sdsvc/jobs';
+import { buildJobResource, jobResourceJson, type JobRecord, type JobStore } from '@sdsvc/jobs';
+import type { FastifyReply } from 'fastify';
 import type { AppDeps } from './deps.ts';
 
 export type JobView = (rec: JobRecord) => Promise<JobResource>;
+
+/** Answers with the job resource as JSON (jobResourceJson: the stored params string, not a second
+ *  serialisation of them). For the routes clients poll. */
+export async function sendJob(reply: FastifyReply, view: JobView, rec: JobRecord): Promise<string> {
+  const json = jobResourceJson(await view(rec));
+  reply.type('application/json; charset=utf-8');
+  return json;
+}
 
 export function makeJobView(deps: Pick<AppDeps, 'objectStore' | 'store'>): JobView {
   return async (rec) => buildJobResource(rec, {

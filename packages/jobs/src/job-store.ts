@@ -6,6 +6,7 @@ import type { JobError, JobEventType, JobParams, WebhookAttempt } from '@sdsvc/c
 import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, modelQueuedJobsKey, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
+import { rememberParamsJson } from './resource.ts';
 import { ChannelSubscriber } from './channel-subscriber.ts';
 import { TurnBatches } from './turn-batches.ts';
 
@@ -33,12 +34,23 @@ export interface JobStoreOptions {
   /** Webhook attempts kept per job (default 50). */
   maxWebhookAttempts?: number;
   /** get() parses a job's params once and returns that object, deep-frozen, on every later read of
-   *  the job (params never change): for readers that never modify them (the API). Default false:
-   *  each read parses its own. */
+   *  the job (params never change), and create() deep-freezes the params it is given; both remember
+   *  their JSON (jobResourceJson embeds it). For callers that never modify params (the API).
+   *  Default false: each read parses its own. */
   shareParams?: boolean;
 }
 
-const now = (): string => new Date().toISOString();
+let nowMs = -1;
+let nowIso = '';
+/** The time as an ISO string; made once per millisecond (a burst of submissions shares it). */
+const now = (): string => {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowIso = new Date(ms).toISOString();
+  }
+  return nowIso;
+};
 /** Redis keeps a record this long past its deletion time, so the sweeper can still read its keys. */
 const EXPIRY_GRACE_SECONDS = 3600;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
@@ -121,6 +133,7 @@ export class JobStore {
 
   async #create(rec: NewJobRecord, enqueue?: () => Promise<void>): Promise<{ record: JobRecord; enqueueError?: unknown }> {
     const hash = toHash(rec, now());
+    if (this.#shareParams) rememberParamsJson(deepFreeze(rec.params), hash.params!); // the API's store: nothing edits params once created
     const fields: string[] = [];
     for (const k in hash) fields.push(k, hash[k]!);
     const { position, enqueueError } = await this.#turns.create({ key: jobKeys(this.prefix, rec.id).record, id: rec.id, model: rec.model, fields, enqueue });
@@ -159,6 +172,7 @@ export class JobStore {
     if (params?.raw !== hash.params) {
       if (!params && this.#sharedParams.size >= SHARED_PARAMS_MAX) this.#sharedParams.delete(this.#sharedParams.keys().next().value!);
       params = { raw: hash.params!, value: deepFreeze(JSON.parse(hash.params!) as JobParams) };
+      rememberParamsJson(params.value, params.raw);
       this.#sharedParams.set(id, params);
     }
     return {

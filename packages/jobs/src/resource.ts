@@ -35,3 +35,28 @@ export async function buildJobResource(rec: JobRecord, opts: BuildResourceOption
     webhook: rec.webhook ? { url: rec.webhook.url, events: rec.webhook.events, attempts: rec.webhook_attempts } : null,
   };
 }
+
+/** The JSON of params objects as the store wrote or read them (frozen objects only: their JSON
+ *  cannot go stale). Lets a response embed the stored string instead of serialising params again. */
+const paramsJson = new WeakMap<object, string>();
+
+/** Records `json` as the serialisation of `params`, which must be deep-frozen. */
+export function rememberParamsJson(params: object, json: string): void {
+  if (Object.isFrozen(params)) paramsJson.set(params, json);
+}
+
+const str = JSON.stringify;
+
+/**
+ * JSON.stringify(resource), byte for byte (same keys, same order), built field by field so that
+ * the params — most of the bytes — are the string the store already has (rememberParamsJson)
+ * instead of being serialised again: the job routes answer every poll with it.
+ */
+export function jobResourceJson(r: JobResource): string {
+  const params = paramsJson.get(r.params) ?? str(r.params);
+  return `{"id":${str(r.id)},"status":${str(r.status)},"type":${str(r.type)},"model":${str(r.model)},"params":${params}`
+    + `,"progress":${str(r.progress)},"queue_position":${str(r.queue_position)},"created_at":${str(r.created_at)}`
+    + `,"started_at":${str(r.started_at)},"finished_at":${str(r.finished_at)},"cancel_requested":${str(r.cancel_requested)}`
+    + `,"attempts":${str(r.attempts)},"result":${str(r.result)},"error":${str(r.error)},"metadata":${str(r.metadata)}`
+    + `,"webhook":${str(r.webhook)}}`;
+}

@@ -3,10 +3,9 @@
 import { asRedisUnavailable } from '@sdsvc/jobs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { JobResource } from '@sdsvc/contracts';
 import type { JobRecord } from '@sdsvc/jobs';
 import type { JobService } from '@sdsvc/submission';
-import { waitUntilFinished, type JobView } from '../job-view.ts';
+import { sendJob, waitUntilFinished, type JobView } from '../job-view.ts';
 import { preferredWait } from '../prefer.ts';
 import { HttpProblem } from '../problem.ts';
 import { readSubmission } from '../submission/read-body.ts';
@@ -29,7 +28,7 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
 
   await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: config.maxImageBytes } });
 
-  async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean, created?: JobRecord): Promise<JobResource> {
+  async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean, created?: JobRecord): Promise<string> {
     const wait = preferredWait(request.headers.prefer);
     let rec: JobRecord | null | undefined;
     if (wait !== null) {
@@ -49,7 +48,7 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
     if (!rec) throw new HttpProblem(404, 'job_not_found', `job ${id} no longer exists`);
     if (replayed) reply.header('idempotent-replayed', 'true');
     reply.code(202).header('location', `/v1/jobs/${id}`);
-    return await view(rec);
+    return await sendJob(reply, view, rec);
   }
 
   // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts).

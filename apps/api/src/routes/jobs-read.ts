@@ -1,7 +1,7 @@
 // GET /v1/jobs/:id and POST /v1/jobs/:id/cancel.
 import type { FastifyInstance } from 'fastify';
 import type { JobService } from '@sdsvc/submission';
-import type { JobView } from '../job-view.ts';
+import { sendJob, type JobView } from '../job-view.ts';
 import { HttpProblem } from '../problem.ts';
 
 export interface JobsReadOptions { jobs: JobService; view: JobView }
@@ -17,10 +17,10 @@ const notFound = (id: string) => new HttpProblem(404, 'job_not_found', `no job $
 export async function jobsReadRoutes(app: FastifyInstance, opts: JobsReadOptions): Promise<void> {
   const { jobs, view } = opts;
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', { schema: { params: idParams } }, async (request, reply) => {
     const rec = await jobs.get(request.params.id, request);
     if (!rec) throw notFound(request.params.id);
-    return await view(rec);
+    return await sendJob(reply, view, rec);
   });
 
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', { schema: { params: idParams } }, async (request, reply) => {
