@@ -6,6 +6,7 @@ import { WorkerRegistry } from '@sdsvc/jobs';
 import { JobService, loraUrlCacheFor, ModelCatalog, WorkerDirectory } from '@sdsvc/submission';
 import type { AppDeps } from './deps.ts';
 import { makeJobView } from './job-view.ts';
+import { bodyKindConstraint } from './submission/body-kind.ts';
 import { safetyExemptPlugin } from './plugins/safety-exempt.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
@@ -43,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
+    constraints: { bodyKind: bodyKindConstraint },
   });
   // Models: what live workers announce in the registry, and MODELS_DIR when mounted here too.
   const workers = new WorkerDirectory(new WorkerRegistry(deps.redis, { prefix: deps.store.prefix }), {

@@ -26,8 +26,6 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
   const { jobs, view } = opts;
   const { config, store } = jobs.deps;
 
-  await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: config.maxImageBytes } });
-
   async function answer(request: FastifyRequest, reply: FastifyReply, id: string, replayed: boolean, created?: JobRecord): Promise<string> {
     const wait = preferredWait(request.headers.prefer);
     let rec: JobRecord | null | undefined;
@@ -51,9 +49,8 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
     return await sendJob(reply, view, rec);
   }
 
-  // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts).
-  app.post('/v1/jobs', { config: { submission: true } }, async (request, reply) => {
-    const submission = await readSubmission(request, config.maxImageBytes);
+  const submit = (multipart: boolean) => async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    const submission = await readSubmission(request, config.maxImageBytes, multipart);
     const idempotencyKey = idempotencyKeyOf(request);
     const { id, replayed, record } = await jobs.submit({
       // The fingerprint only matters with an Idempotency-Key (submitJob reads it only then).
@@ -61,5 +58,13 @@ export async function jobsCreateRoutes(app: FastifyInstance, opts: JobsCreateOpt
       idempotencyKey, owner: request.callerId || null, safetyExempt: request.safetyExempt, log: request.log,
     });
     return await answer(request, reply, id, replayed, record);
+  };
+
+  // submission: true puts the route under RATE_LIMIT_PER_MINUTE (plugins/rate-limit.ts). Multipart
+  // bodies take the same route in a scope of their own, with @fastify/multipart (body-kind.ts).
+  app.post('/v1/jobs', { config: { submission: true } }, submit(false));
+  await app.register(async (scope) => {
+    await scope.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: config.maxImageBytes } });
+    scope.post('/v1/jobs', { config: { submission: true }, constraints: { bodyKind: 'multipart' } }, submit(true));
   });
 }

@@ -109,8 +109,9 @@ async function readMultipart(req: FastifyRequest, maxImageBytes: number, maxBody
 
 const tooLarge = (max: number) => new HttpProblem(413, 'payload_too_large', `the request body is larger than ${max} bytes`);
 
-export async function readSubmission(req: FastifyRequest, maxImageBytes: number): Promise<Submission> {
-  if (req.isMultipart()) {
+/** `multipart`: the route is the multipart one (body-kind.ts), where @fastify/multipart reads the body. */
+export async function readSubmission(req: FastifyRequest, maxImageBytes: number, multipart: boolean): Promise<Submission> {
+  if (multipart) {
     // MAX_BODY_BYTES (the app's bodyLimit) covers multipart too: fields and files together.
     const { body, files } = await readMultipart(req, maxImageBytes, req.routeOptions.bodyLimit ?? Number.POSITIVE_INFINITY);
     return submission(body, files);
