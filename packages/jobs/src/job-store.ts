@@ -112,7 +112,7 @@ export class JobStore {
   /**
    * Records a new job (status queued) and returns the record as written, with its queue position,
    * so the caller does not read back what it just wrote. The creates of one event-loop turn go to
-   * Redis as one script call (WriteTurns).
+   * Redis as one script call (TurnBatches).
    */
   async create(rec: NewJobRecord): Promise<JobRecord> {
     return (await this.#create(rec)).record;
