@@ -86,6 +86,12 @@ describe('Redis outage end to end', { timeout: 240_000 }, () => {
     const listening = await worker.waitForLog((l) => typeof l.port === 'number' && /health server listening/.test(String(l.msg)), 'health server', 90_000);
     workerHealth = `http://127.0.0.1:${listening.port as number}`;
     await worker.waitForLog((l) => l.msg === 'service started', 'worker ready', 90_000);
+    // The API re-reads the worker registry every second (and on demand, at most every 250 ms): a
+    // job sent right after the worker registered could still be refused as model_unavailable.
+    await waitFor(async () => {
+      const { data } = (await call('GET', '/v1/models')).json as { data: Array<{ id: string; workers: number }> };
+      return (data.find((m) => m.id === 'tiny-sd15')?.workers ?? 0) > 0;
+    }, { what: 'the API to see the worker', timeoutMs: 10_000, intervalMs: 100 });
   });
 
   after(async () => {
