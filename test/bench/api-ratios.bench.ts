@@ -3,9 +3,9 @@
 // a minimal Fastify + one HGETALL baseline vs GET /v1/jobs/:id of a queued job. Each server is its
 // own process, autocannon runs here. Targets: POST ≥ 0.5× its baseline with p99 < 25 ms; GET ≥ 0.8×.
 // After one untimed warm-up pass, the four cases run in turn for several rounds (--rounds, default
-// 3) with every server up, so a busy machine slows each case alike; the ratios are the medians of
+// 5) with every server up, so a busy machine slows each case alike; the ratios are the medians of
 // the per-round ratios.
-//   scripts/node test/bench/api-ratios.bench.ts [--seconds 8] [--connections 50] [--rounds 3]
+//   scripts/node test/bench/api-ratios.bench.ts [--seconds 5] [--connections 50] [--rounds 5]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,9 +19,9 @@ import { ROOT, startService, waitForHttp, type ServiceProcess } from '../support
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: process.env.BENCH_API_SECONDS ?? '8' },
+    seconds: { type: 'string', default: process.env.BENCH_API_SECONDS ?? '5' },
     connections: { type: 'string', default: process.env.BENCH_API_CONNECTIONS ?? '50' },
-    rounds: { type: 'string', default: process.env.BENCH_API_ROUNDS ?? '3' },
+    rounds: { type: 'string', default: process.env.BENCH_API_ROUNDS ?? '5' },
   },
 });
 const duration = Number(values.seconds);

@@ -40,8 +40,9 @@ export class WorkerDirectory {
 
   /** One registry read (shared by concurrent callers). */
   async refresh(): Promise<Reading> {
+    const issued = Date.now(); // a reading is as old as the read that made it
     this.#inflight ??= this.#registry.read().then((r) => {
-      this.#set({ ...r, at: Date.now() });
+      this.#set({ ...r, at: issued });
       return this.#reading;
     }, (err: unknown) => {
       this.#onError(err);
