@@ -7,9 +7,10 @@
 // - the queued sets (`<prefix>:jobs:queued:<model>`, one per model like the BullMQ queues): queued
 //   jobs in the order workers take them, so the queue position is one ZRANK (O(log n)) on every read
 //   instead of an LPOS over the wait list.
-// Every job script takes the same 6 keys: record, events channel, active index, expiry index,
-// outbox, and the base name of the queued sets (the script appends ':' .. the record's model; the
-// model is only known inside the script, as BullMQ's scripts name job keys from ids).
+// Every status-change script takes the same 6 keys: record, events channel, active index, expiry
+// index, outbox, and the base name of the queued sets (the script appends ':' .. the record's model;
+// the model is only known inside the script, as BullMQ's scripts name job keys from ids).
+// CREATE_MANY and READ_MANY serve a whole event-loop turn (TurnBatches): their keys vary per call.
 import type { Redis } from 'ioredis';
 
 const COMMON = `

@@ -137,7 +137,7 @@ async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<J
   const parsed = CreateJobRequest.safeParse(input.body);
   if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, input.body));
   const req = parsed.data;
-  if (req.webhook) await checkWebhook(deps, req.webhook);
+  await checkWebhook(deps, req.webhook);
   const model = await modelForJob(deps, req.model);
   checkSdxlFields(req, model);
   const prompt = processPromptOr400(req);
@@ -156,7 +156,7 @@ async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<J
     const hint = lower === 'default' || REQUEST_SCHEDULERS.includes(lower) ? ` (names are lower case: did you mean "${lower}"?)` : '';
     throw fieldProblem(400, 'unknown_scheduler', 'scheduler', `unknown scheduler "${req.scheduler}"${hint}; valid schedulers: default, ${REQUEST_SCHEDULERS.join(', ')}`);
   }
-  const loras = (req.loras?.length ?? 0) > 0 || prompt.loras.length > 0 ? await resolveJobLoras(deps, req, prompt, model) : [];
+  const loras = await resolveJobLoras(deps, req, prompt, model);
   const limits = imageLimits(deps);
   return {
     type: req.type, model, webhook: req.webhook, metadata: req.metadata,

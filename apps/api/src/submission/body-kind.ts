@@ -9,8 +9,6 @@ import type { FastifyServerOptions } from 'fastify';
 type ConstraintStrategy = NonNullable<FastifyServerOptions['constraints']>[string];
 type Stored = ReturnType<ReturnType<ConstraintStrategy['storage']>['get']>;
 
-export type BodyKind = 'multipart';
-
 const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
 
 export const bodyKindConstraint: ConstraintStrategy = {
