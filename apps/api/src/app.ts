@@ -44,7 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
-    constraints: { bodyKind: bodyKindConstraint },
+    routerOptions: { constraints: { bodyKind: bodyKindConstraint } },
   });
   // Models: what live workers announce in the registry, and MODELS_DIR when mounted here too.
   const workers = new WorkerDirectory(new WorkerRegistry(deps.redis, { prefix: deps.store.prefix }), {

@@ -1,5 +1,6 @@
 export * from './common.ts';
 export * from './job-request.ts';
+export { presentKeysParser, type PresentKeysParser } from './present-keys.ts';
 export * from './job-resource.ts';
 export * from './problem.ts';
 export * from './models.ts';

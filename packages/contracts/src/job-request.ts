@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ImageJobType, JsonValue, OutputFormat, ResizeMode, Seed, WebhookEventType, WEBHOOK_EVENTS } from './common.ts';
 import { LoraRef, MAX_LORAS_IN_SCHEMA } from './loras.ts';
+import { presentKeysParser } from './present-keys.ts';
 
 export const LIMITS = {
   promptChars: 8000,
@@ -140,6 +141,8 @@ function checkPerType(v: Base, ctx: Ctx): void {
 
 export const CreateJobRequest = CreateJobRequestBase.superRefine(checkPerType);
 export type CreateJobRequest = z.output<typeof CreateJobRequest>;
+/** CreateJobRequest.safeParse, run over the fields a body has (present-keys.ts): the submission path's. */
+export const createJobRequestParser = presentKeysParser<CreateJobRequest>(CreateJobRequestBase, checkPerType, CreateJobRequest);
 export type CreateJobRequestInput = z.input<typeof CreateJobRequest>;
 
 /** Field names of the request body (multipart text parts use the same names). */

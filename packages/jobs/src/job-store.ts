@@ -6,7 +6,7 @@ import type { JobError, JobEventType, JobParams, WebhookAttempt } from '@sdsvc/c
 import { activeJobsKey, cancelChannel, DEFAULT_PREFIX, expiringJobsKey, jobKeys, jobPreviewKey, modelQueuedJobsKey, outboxKey, queuedJobsKey } from './keys.ts';
 import { fromHash, RECORD_FIELDS, toHash, type JobRecord, type JobResult, type NewJobRecord, type ParsedFields, type StoredWebhook } from './record.ts';
 import { jobCommands, type JobCommands } from './scripts.ts';
-import { rememberParamsJson } from './resource.ts';
+import { rememberParamsJson, rememberStoredParamsJson } from './resource.ts';
 import { ChannelSubscriber } from './channel-subscriber.ts';
 import { TurnBatches } from './turn-batches.ts';
 
@@ -34,8 +34,8 @@ export interface JobStoreOptions {
   /** Webhook attempts kept per job (default 50). */
   maxWebhookAttempts?: number;
   /** get() parses a job's params once and returns that object, deep-frozen, on every later read of
-   *  the job (params never change), and create() deep-freezes the params it is given; both remember
-   *  their JSON (jobResourceJson embeds it). For callers that never modify params (the API).
+   *  the job (params never change); it and create() remember the params' stored JSON
+   *  (jobResourceJson embeds it). For callers that never modify params (the API).
    *  Default false: each read parses its own. */
   shareParams?: boolean;
 }
@@ -133,7 +133,7 @@ export class JobStore {
 
   async #create(rec: NewJobRecord, enqueue?: () => Promise<void>): Promise<{ record: JobRecord; enqueueError?: unknown }> {
     const hash = toHash(rec, now());
-    if (this.#shareParams) rememberParamsJson(deepFreeze(rec.params), hash.params!); // the API's store: nothing edits params once created
+    if (this.#shareParams) rememberStoredParamsJson(rec.params, hash.params!); // the API's store: the answer embeds the stored JSON
     const fields: string[] = [];
     for (const k in hash) fields.push(k, hash[k]!);
     const { position, enqueueError } = await this.#turns.create({ key: jobKeys(this.prefix, rec.id).record, id: rec.id, model: rec.model, fields, enqueue });

@@ -36,13 +36,21 @@ export async function buildJobResource(rec: JobRecord, opts: BuildResourceOption
   };
 }
 
-/** The JSON of params objects as the store wrote or read them (frozen objects only: their JSON
- *  cannot go stale). Lets a response embed the stored string instead of serialising params again. */
+/** The JSON of params objects as the store wrote or read them. Lets a response embed the stored
+ *  string instead of serialising params again. */
 const paramsJson = new WeakMap<object, string>();
 
-/** Records `json` as the serialisation of `params`, which must be deep-frozen. */
+/** Records `json` as the serialisation of `params`, which must be deep-frozen (read objects that
+ *  answer many requests: their JSON cannot go stale). */
 export function rememberParamsJson(params: object, json: string): void {
   if (Object.isFrozen(params)) paramsJson.set(params, json);
+}
+
+/** Records `json` as what Redis holds for the params of a job just created (JobStore.create, whose
+ *  record answers that one request): the resource shows the stored params. No freeze: freezing a
+ *  fresh params object costs more than serialising it again. */
+export function rememberStoredParamsJson(params: object, json: string): void {
+  paramsJson.set(params, json);
 }
 
 const str = JSON.stringify;

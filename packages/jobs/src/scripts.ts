@@ -93,7 +93,7 @@ const CREATE_MANY = `
 local ttl, expire_at, now_ms = ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
 local ready = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = {}
+local out, expiry, active, queued, models = {}, {}, {}, {}, {}
 local a = 4
 for j = 4, #KEYS do
   local id, model, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
@@ -103,13 +103,26 @@ for j = 4, #KEYS do
   else
     redis.call('HSET', key, 'seq', '1', unpack(ARGV, a + 3, a + 2 + n))
     redis.call('EXPIRE', key, ttl)
-    redis.call('ZADD', KEYS[2], expire_at, id)
-    redis.call('ZADD', KEYS[1], now_ms, id)
-    local queued = KEYS[3] .. ':' .. model
-    redis.call('ZADD', queued, string.format('%.0f', ready + j - 4), id)
-    out[j - 3] = redis.call('ZRANK', queued, id)
+    expiry[#expiry + 1] = expire_at; expiry[#expiry + 1] = id
+    active[#active + 1] = now_ms; active[#active + 1] = id
+    local q = queued[model]
+    if not q then q = { pairs = {}, jobs = {} }; queued[model] = q; models[#models + 1] = model end
+    q.pairs[#q.pairs + 1] = string.format('%.0f', ready + j - 4); q.pairs[#q.pairs + 1] = id
+    q.jobs[#q.jobs + 1] = j - 3
   end
   a = a + 3 + n
+end
+if #expiry == 0 then return out end
+redis.call('ZADD', KEYS[2], unpack(expiry))
+redis.call('ZADD', KEYS[1], unpack(active))
+for _, model in ipairs(models) do
+  local q, set = queued[model], KEYS[3] .. ':' .. model
+  redis.call('ZADD', set, unpack(q.pairs))
+  local first = redis.call('ZRANK', set, q.pairs[2])
+  local contiguous = #q.jobs == 1 or redis.call('ZRANK', set, q.pairs[#q.pairs]) == first + #q.jobs - 1
+  for k, job in ipairs(q.jobs) do
+    out[job] = contiguous and first + k - 1 or redis.call('ZRANK', set, q.pairs[2 * k])
+  end
 end
 return out
 `;

@@ -2,7 +2,7 @@
 // with the params string the store remembered, and without.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildJobResource, fromHash, jobResourceJson, JobStore, rememberParamsJson, toHash, type JobRecord } from '../src/index.ts';
+import { buildJobResource, fromHash, jobResourceJson, JobStore, rememberParamsJson, rememberStoredParamsJson, toHash, type JobRecord } from '../src/index.ts';
 import { newRecord, params, privateRedis } from './helpers.ts';
 
 const db = privateRedis();
@@ -36,7 +36,7 @@ test('jobResourceJson equals JSON.stringify of the resource, field for field and
   }
 });
 
-test('the remembered params string is embedded as is; only for frozen params objects', async () => {
+test('the remembered params string is embedded as is: for frozen params objects, and for a created job\'s stored params', async () => {
   const frozen = Object.freeze({ ...params(), steps: 7 });
   rememberParamsJson(frozen, '{"remembered":true}');
   const resource = await buildJobResource(record({ params: frozen as never }), { urlFor });
@@ -45,13 +45,16 @@ test('the remembered params string is embedded as is; only for frozen params obj
   rememberParamsJson(open, '{"remembered":true}');
   const resource2 = await buildJobResource(record({ params: open }), { urlFor });
   assert.equal(jobResourceJson(resource2), JSON.stringify(resource2), 'an object that could change is serialised');
+  // A job just created: its response shows the params as stored, frozen or not.
+  rememberStoredParamsJson(open, '{"stored":true}');
+  assert.match(jobResourceJson(await buildJobResource(record({ params: open }), { urlFor })), /"params":\{"stored":true\}/);
 });
 
 test('a store sharing params answers the same JSON as a plain one, on create and on read', async () => {
   const shared = new JobStore(db.redis, { prefix: 'rj', shareParams: true });
   const plain = new JobStore(db.redis, { prefix: 'rj' });
   const created = await shared.create({ ...newRecord('c'), params: params({ prompt: 'a (cat:1.2) « x »' }) });
-  assert.ok(Object.isFrozen(created.params), 'create freezes the params it stored');
+  assert.ok(!Object.isFrozen(created.params), 'create leaves the caller\'s params as they are');
   const json = async (rec: JobRecord | null) => jobResourceJson(await buildJobResource(rec!, { urlFor, queuePosition: rec!.queue_position }));
   const reference = JSON.stringify(await buildJobResource((await plain.get('c'))!, { urlFor, queuePosition: 0 }));
   assert.equal(await json(created), reference);

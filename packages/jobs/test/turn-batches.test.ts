@@ -2,7 +2,7 @@
 // entries right after it, everything in one socket write; each job keeps its own outcome.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GenerateQueue, JobStore } from '../src/index.ts';
+import { GenerateQueue, JobStore, modelQueuedJobsKey } from '../src/index.ts';
 import { newRecord, privateRedis } from './helpers.ts';
 
 const db = privateRedis();
@@ -82,5 +82,24 @@ test('with Redis unreachable every create of the batch fails, and nothing is lef
   assert.ok(results.every((r) => r.status === 'rejected'));
   assert.equal(await db.redis.exists('wt3:job:a', 'wt3:job:b'), 0);
   client.disconnect();
+  await store.close();
+});
+
+test('positions stay right when other queued jobs fall among a batch\'s queue scores', async () => {
+  const store = new JobStore(db.redis, { prefix: 'wt4' });
+  await store.create(newRecord('first')); // the connection knows the script: the batch below is one call
+  // Jobs whose turn comes (delayed jobs) every 50 µs from now on: a batch of 60 new jobs spans 60 µs
+  // of scores from the moment it runs, so some of these fall among them and its ranks are not one run.
+  const set = modelQueuedJobsKey('wt4', 'tiny-sd15');
+  const [s, us] = (await db.redis.time()).map(Number) as [number, number];
+  const start = s * 1_000_000 + us;
+  const pairs: Array<string | number> = [];
+  for (let i = 0; i < 8000; i++) pairs.push(start + 1000 + i * 50, `delayed-${String(i).padStart(5, '0')}`);
+  await db.redis.zadd(set, ...pairs);
+  const ids = Array.from({ length: 60 }, (_, i) => `b${i}`);
+  const created = await Promise.all(ids.map((id) => store.create(newRecord(id))));
+  const ranks = await Promise.all(ids.map((id) => db.redis.zrank(set, id)));
+  assert.deepEqual(created.map((r) => r.queue_position), ranks);
+  assert.ok(ranks.at(-1)! - ranks[0]! > ids.length - 1, 'other jobs lie among the batch (the case under test)');
   await store.close();
 });

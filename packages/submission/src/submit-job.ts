@@ -3,7 +3,7 @@
 // CreateJobRequest-shaped body and call this; they never validate, store or queue on their own.
 import { randomUUID } from 'node:crypto';
 import {
-  CreateJobRequest, fieldErrors, fieldProblem, HttpProblem, IMAGE_FIELDS, validationProblem, WEBHOOK_EVENTS,
+  CreateJobRequest, createJobRequestParser, fieldErrors, fieldProblem, HttpProblem, IMAGE_FIELDS, validationProblem, WEBHOOK_EVENTS,
   type ImageField, type InputImageRef, type JobParams, type WebhookEventType,
 } from '@sdsvc/contracts';
 import type { ModelInfo } from '@sdsvc/engine/model-info';
@@ -134,7 +134,7 @@ function imageLimits(deps: SubmissionDeps): ImageLimits {
 
 /** txt2img, img2img and inpaint jobs (CreateJobRequest). */
 async function planImageJob(deps: SubmissionDeps, input: SubmitInput): Promise<JobPlan> {
-  const parsed = CreateJobRequest.safeParse(input.body);
+  const parsed = createJobRequestParser.safeParse(input.body);
   if (!parsed.success) throw validationProblem(fieldErrors(parsed.error, input.body));
   const req = parsed.data;
   await checkWebhook(deps, req.webhook);

@@ -6,7 +6,7 @@
 //   app.post(url, …)                                                // every other body
 import type { FastifyServerOptions } from 'fastify';
 
-type ConstraintStrategy = NonNullable<FastifyServerOptions['constraints']>[string];
+type ConstraintStrategy = NonNullable<NonNullable<FastifyServerOptions['routerOptions']>['constraints']>[string];
 type Stored = ReturnType<ReturnType<ConstraintStrategy['storage']>['get']>;
 
 const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
