@@ -2,7 +2,7 @@
 // run-job.ts. The engine computes on its own thread, so the event loop stays free to renew locks.
 import { Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { generateQueueName, type GenerateJobData } from '@sdsvc/jobs';
+import { generateQueueName, generateRetention, type GenerateJobData, type GenerateRetentionOptions } from '@sdsvc/jobs';
 
 export interface GenerateWorkerOptions {
   /** The model whose queue this Worker takes jobs from. */
@@ -17,6 +17,8 @@ export interface GenerateWorkerOptions {
   stalledIntervalMs?: number;
   /** Stalls (lost workers) a job survives; one more fails it (default 1). */
   maxStalledCount?: number;
+  /** Finished entries kept in the queue (generateRetention: applied by this Worker, not per job). */
+  retention?: GenerateRetentionOptions;
   process(job: Job<GenerateJobData>, token: string | undefined): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export function createGenerateWorker(opts: GenerateWorkerOptions): Worker<Genera
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     // A stall (crash, OOM kill) re-runs the job; past maxStalledCount it fails rather than loop forever.
     maxStalledCount: opts.maxStalledCount ?? 1,
+    ...generateRetention(opts.retention),
     autorun: false,
   };
   return new Worker<GenerateJobData, void>(generateQueueName(opts.model), (job, token) => opts.process(job, token), options);
