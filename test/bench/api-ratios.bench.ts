@@ -4,8 +4,9 @@
 // own process, autocannon runs here. Targets: POST ≥ 0.5× its baseline with p99 < 25 ms; GET ≥ 0.8×.
 // After one untimed warm-up pass, the four cases run in turn for several rounds (--rounds, default
 // 5) with every server up, so a busy machine slows each case alike; the ratios are the medians of
-// the per-round ratios.
-//   scripts/node test/bench/api-ratios.bench.ts [--seconds 5] [--connections 50] [--rounds 5]
+// the per-round ratios. Each round starts from an empty Redis (--keep-state: let the jobs of every
+// round pile up, as before).
+//   scripts/node test/bench/api-ratios.bench.ts [--seconds 5] [--connections 50] [--rounds 5] [--keep-state]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { freePort, startLocalRedis } from '@sdsvc/local-redis';
+import { BASELINE_RECORD, BASELINE_RECORD_KEY } from './support/baseline-record.ts';
 import { ROOT, startService, waitForHttp, type ServiceProcess } from '../support/service-process.ts';
 
 const { values } = parseArgs({
@@ -22,8 +25,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: process.env.BENCH_API_SECONDS ?? '5' },
     connections: { type: 'string', default: process.env.BENCH_API_CONNECTIONS ?? '50' },
     rounds: { type: 'string', default: process.env.BENCH_API_ROUNDS ?? '5' },
+    'keep-state': { type: 'boolean', default: false },
   },
 });
+const keepState = values['keep-state'];
 const duration = Number(values.seconds);
 const connections = Number(values.connections);
 const rounds = Math.max(1, Number(values.rounds));
@@ -62,6 +67,7 @@ async function baseline(mode: 'queue-add' | 'hgetall', redisUrl: string): Promis
 }
 
 const redis = await startLocalRedis();
+const admin = new Redis(redis.url);
 const dataDir = await mkdtemp(join(tmpdir(), 'sdsvc-bench-'));
 const children: ChildProcess[] = [];
 let api: ServiceProcess | undefined;
@@ -77,22 +83,35 @@ try {
     RATE_LIMIT_PER_MINUTE: '0', MAX_ACTIVE_JOBS_PER_KEY: '0', QUEUE_WITHOUT_WORKERS: 'true', // no worker runs here
   });
   await waitForHttp(`http://127.0.0.1:${port}/healthz`);
-  // A queued job to read (no worker runs, so it stays queued with a queue position).
-  const created = await fetch(`http://127.0.0.1:${port}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const { id } = (await created.json()) as { id: string };
+  const apiPort = port;
   const post = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
-  const cases: Array<[string, autocannon.Options, number | undefined]> = [
-    ['baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, ...post }, addBase.child.pid],
-    ['POST /v1/jobs', { url: `http://127.0.0.1:${port}/v1/jobs`, ...post }, api.child.pid],
-    ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${port}/v1/jobs/${id}` }, api.child.pid],
-    ['baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }, getBase.child.pid],
-  ];
+  /** Clears Redis (unless --keep-state), writes the HGETALL baseline's record again and queues a job for the GET case. */
+  async function freshState(): Promise<Array<[string, autocannon.Options, number | undefined]>> {
+    if (!keepState) {
+      await admin.flushall();
+      await admin.hset(BASELINE_RECORD_KEY, BASELINE_RECORD);
+    }
+    // A queued job to read (no worker runs, so it stays queued with a queue position).
+    const created = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const { id } = (await created.json()) as { id: string };
+    return [
+      ['baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, ...post }, addBase.child.pid],
+      ['POST /v1/jobs', { url: `http://127.0.0.1:${apiPort}/v1/jobs`, ...post }, api!.child.pid],
+      ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${apiPort}/v1/jobs/${id}` }, api!.child.pid],
+      ['baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }, getBase.child.pid],
+    ];
+  }
   const redisPid = redis.process.pid;
   // One untimed pass first: the API is a large app whose hot paths take longer to be optimised by
   // the JIT than the baselines' few functions; the targets are about steady state.
+  let cases = await freshState();
   for (const [, opts] of cases) await autocannon({ ...opts, connections, duration: Math.max(2, Math.round(duration / 2)) });
   const all: Result[][] = [];
   for (let r = 0; r < rounds; r++) {
+    // Every round starts from the same, empty Redis: no worker drains the queue here, so otherwise
+    // each round would measure a larger backlog (by the last, ~10^6 keys and sorted sets of ~5·10^5
+    // jobs, whose inserts miss the caches) instead of the submission path.
+    cases = await freshState();
     const round: Result[] = [];
     for (const [name, opts, pid] of cases) round.push(await cannon(name, opts, pid, redisPid));
     all.push(round);
@@ -122,6 +141,7 @@ try {
 } finally {
   for (const c of children) c.kill();
   await api?.stop();
+  admin.disconnect();
   await redis.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

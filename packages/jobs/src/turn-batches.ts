@@ -3,7 +3,9 @@
 // turn's check phase, so their commands leave in one write; their new jobs are created by one
 // script call (CREATE_MANY), each followed by its queue entry in the order they came; the jobs they
 // read are read by one script call (READ_MANY). A batch costs Redis and ioredis one call instead
-// of one or two per job, and waits for nothing the cork did not already wait for.
+// of one or two per job, and waits for nothing the cork did not already wait for. A turn that
+// gathers a full batch (EARLY_BATCH new jobs) sends it at once, so Redis works while the rest of
+// the turn is read.
 import type { Redis } from 'ioredis';
 
 /** A new job's record, as CREATE_MANY takes it. */
@@ -42,10 +44,22 @@ export interface TurnBatchesOptions {
 
 interface PendingCreate extends NewJobWrite { resolve(created: CreatedJob): void; reject(err: unknown): void }
 interface PendingRead { key: string; id: string; waiters: Array<{ resolve(read: JobRead): void; reject(err: unknown): void }> }
-interface Turn { creates: PendingCreate[]; reads: Map<string, PendingRead> }
+interface Turn {
+  creates: PendingCreate[];
+  reads: Map<string, PendingRead>;
+  /** Sent to Redis (at the end of the turn, or early). */
+  sent: boolean;
+  /** Uncorks the connection (once). */
+  release(): void;
+}
 
 /** Jobs per script call: a call blocks Redis while it runs (~10 µs per job). */
 const MAX_BATCH = 100;
+/** A turn with this many new jobs sends them at once instead of at its end: Redis works on them
+ *  while this process reads the turn's other requests. Measured (issue #11, 50 clients): the API
+ *  idled 21 % of the time waiting for Redis instead of 10 %, +9 % submissions/s; smaller batches
+ *  cost more writes than the overlap gains. */
+const EARLY_BATCH = 16;
 
 export class TurnBatches {
   readonly #redis: Redis;
@@ -64,7 +78,12 @@ export class TurnBatches {
 
   /** Creates the job with the others of this turn; resolves with its queue position once written. */
   create(job: NewJobWrite): Promise<CreatedJob> {
-    return new Promise((resolve, reject) => { this.#turn().creates.push({ ...job, resolve, reject }); });
+    return new Promise((resolve, reject) => {
+      const turn = this.#turn();
+      turn.creates.push({ ...job, resolve, reject });
+      // Once this request's own microtasks are done (a tick queued from a microtask runs after them).
+      if (turn.creates.length === EARLY_BATCH) process.nextTick(() => this.#sendEarly(turn));
+    });
   }
 
   /** Reads the job with the others of this turn (the same job asked twice is read once). */
@@ -79,19 +98,33 @@ export class TurnBatches {
 
   #turn(): Turn {
     if (this.#open) return this.#open;
-    const turn: Turn = { creates: [], reads: new Map() };
-    this.#open = turn;
     const socket = (this.#redis as unknown as { stream?: { cork?(): void; uncork?(): void } }).stream;
-    const corked = typeof socket?.cork === 'function' && typeof socket.uncork === 'function';
-    if (corked) socket.cork!();
+    let corked = typeof socket?.cork === 'function' && typeof socket.uncork === 'function';
+    if (corked) socket!.cork!();
+    const turn: Turn = {
+      creates: [], reads: new Map(), sent: false,
+      release: () => { if (corked) { corked = false; socket!.uncork!(); } },
+    };
+    this.#open = turn;
     // Two immediates queued now run in this turn's check phase, in order, with the microtasks in
-    // between: the queue adds the flush starts write their command before the uncork.
-    setImmediate(() => this.#flush(turn));
-    if (corked) setImmediate(() => socket.uncork!());
+    // between: the queue adds the send starts write their command before the uncork.
+    setImmediate(() => this.#send(turn));
+    setImmediate(() => turn.release());
     return turn;
   }
 
-  #flush(turn: Turn): void {
+  /** A full batch before the end of its turn: sent now; the uncork waits for the microtasks its
+   *  queue adds write their commands in (a tick queued from a microtask runs after them all), so
+   *  the batch still leaves in one write. Later requests of the turn open a new one. */
+  #sendEarly(turn: Turn): void {
+    if (turn.sent) return;
+    this.#send(turn);
+    queueMicrotask(() => process.nextTick(() => turn.release()));
+  }
+
+  #send(turn: Turn): void {
+    if (turn.sent) return;
+    turn.sent = true;
     if (this.#open === turn) this.#open = null;
     // Creates first: a read of a job created in the same turn finds it.
     for (let i = 0; i < turn.creates.length; i += MAX_BATCH) this.#sendCreates(turn.creates.slice(i, i + MAX_BATCH));

@@ -103,3 +103,36 @@ test('positions stay right when other queued jobs fall among a batch\'s queue sc
   assert.ok(ranks.at(-1)! - ranks[0]! > ids.length - 1, 'other jobs lie among the batch (the case under test)');
   await store.close();
 });
+
+test('a turn with a full batch (16 new jobs) sends it before the turn ends, still in one write', async () => {
+  const store = new JobStore(db.redis, { prefix: 'wt5' });
+  const queue = new GenerateQueue(db.redis, { prefix: 'wt5' });
+  await store.createAndEnqueue(newRecord('warm'), () => queue.add('warm', { jobId: 'warm', model: 'tiny-sd15' }));
+  const socket = (db.redis as unknown as { stream: { _write: (...a: unknown[]) => void; _writev?: (...a: unknown[]) => void } }).stream;
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  /** Writes per batch size, and how many left before the turn's check phase. */
+  async function turnOf(n: number, tag: string): Promise<{ writes: number; early: number }> {
+    let checkPhase = false;
+    let writes = 0;
+    let early = 0;
+    const count = () => { writes++; if (!checkPhase) early++; };
+    socket._write = (...a) => { count(); write(...a); };
+    if (writev) socket._writev = (...a) => { count(); writev(...a); };
+    setImmediate(() => { checkPhase = true; }); // queued before the turn's own immediates: runs first
+    const ids = Array.from({ length: n }, (_, i) => `${tag}${i}`);
+    const results = await Promise.all(ids.map((id) => store.createAndEnqueue(newRecord(id), () => queue.add(id, { jobId: id, model: 'tiny-sd15' }))));
+    socket._write = write;
+    if (writev) socket._writev = writev;
+    assert.ok(results.every((r) => r.enqueueError === undefined));
+    return { writes, early };
+  }
+  assert.deepEqual(await turnOf(15, 'a'), { writes: 1, early: 0 }, 'below a full batch: sent at the end of the turn');
+  assert.deepEqual(await turnOf(16, 'b'), { writes: 1, early: 1 }, 'a full batch: sent at once, records and queue entries in one write');
+  // Both turns' jobs are queued in the order they were created, their positions right.
+  const ids = ['warm', ...Array.from({ length: 15 }, (_, i) => `a${i}`), ...Array.from({ length: 16 }, (_, i) => `b${i}`)];
+  assert.deepEqual((await queue.queueFor('tiny-sd15').getWaiting(0, -1)).map((j) => j.id), ids);
+  for (const [i, id] of ids.entries()) assert.equal((await store.get(id))?.queue_position, i);
+  await queue.close();
+  await store.close();
+});

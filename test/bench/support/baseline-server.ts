@@ -4,6 +4,7 @@
 import Fastify from 'fastify';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { BASELINE_RECORD, BASELINE_RECORD_KEY } from './baseline-record.ts';
 
 const [mode, redisUrl] = process.argv.slice(2);
 if ((mode !== 'queue-add' && mode !== 'hgetall') || !redisUrl) throw new Error('usage: baseline-server.ts queue-add|hgetall <redis-url>');
@@ -18,8 +19,8 @@ if (mode === 'queue-add') {
     return { id: job.id };
   });
 } else {
-  await redis.hset('bench-baseline:record', { id: 'x', status: 'queued', params: JSON.stringify({ prompt: 'a lighthouse', steps: 4 }) });
-  app.get('/record', async () => await redis.hgetall('bench-baseline:record'));
+  await redis.hset(BASELINE_RECORD_KEY, BASELINE_RECORD);
+  app.get('/record', async () => await redis.hgetall(BASELINE_RECORD_KEY));
 }
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
