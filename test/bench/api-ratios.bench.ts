@@ -83,7 +83,6 @@ try {
     RATE_LIMIT_PER_MINUTE: '0', MAX_ACTIVE_JOBS_PER_KEY: '0', QUEUE_WITHOUT_WORKERS: 'true', // no worker runs here
   });
   await waitForHttp(`http://127.0.0.1:${port}/healthz`);
-  const apiPort = port;
   const post = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body };
   /** Clears Redis (unless --keep-state), writes the HGETALL baseline's record again and queues a job for the GET case. */
   async function freshState(): Promise<Array<[string, autocannon.Options, number | undefined]>> {
@@ -92,12 +91,12 @@ try {
       await admin.hset(BASELINE_RECORD_KEY, BASELINE_RECORD);
     }
     // A queued job to read (no worker runs, so it stays queued with a queue position).
-    const created = await fetch(`http://127.0.0.1:${apiPort}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const created = await fetch(`http://127.0.0.1:${port}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const { id } = (await created.json()) as { id: string };
     return [
       ['baseline: Fastify + Queue.add', { url: `http://127.0.0.1:${addBase.port}/jobs`, ...post }, addBase.child.pid],
-      ['POST /v1/jobs', { url: `http://127.0.0.1:${apiPort}/v1/jobs`, ...post }, api!.child.pid],
-      ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${apiPort}/v1/jobs/${id}` }, api!.child.pid],
+      ['POST /v1/jobs', { url: `http://127.0.0.1:${port}/v1/jobs`, ...post }, api!.child.pid],
+      ['GET /v1/jobs/:id (queued)', { url: `http://127.0.0.1:${port}/v1/jobs/${id}` }, api!.child.pid],
       ['baseline: Fastify + HGETALL', { url: `http://127.0.0.1:${getBase.port}/record` }, getBase.child.pid],
     ];
   }

@@ -10,9 +10,9 @@ import type { z } from 'zod';
 
 type AnyObject = z.ZodObject<z.core.$ZodLooseShape, z.core.$strict>;
 type Refine<Out> = (value: Out, ctx: z.core.$RefinementCtx<Out>) => void;
+type SafeParser<Out> = { safeParse(input: unknown): z.ZodSafeParseResult<Out> };
 
-export interface PresentKeysParser<Out> {
-  safeParse(input: unknown): z.ZodSafeParseResult<Out>;
+export interface PresentKeysParser<Out> extends SafeParser<Out> {
   /** Key sets with a schema of their own so far (bounded by `maxKeySets`). */
   readonly keySets: number;
 }
@@ -26,13 +26,13 @@ function droppableWhenAbsent(field: z.core.$ZodType): boolean {
  * `full` is `base.superRefine(refine)`: what every body is checked against. Bodies whose key set
  * is new after `maxKeySets` sets take `full` (no unbounded cache from clients that vary keys).
  */
-export function presentKeysParser<Out>(base: AnyObject, refine: Refine<Out>, full: { safeParse(input: unknown): z.ZodSafeParseResult<Out> }, maxKeySets = 256): PresentKeysParser<Out> {
+export function presentKeysParser<Out>(base: AnyObject, refine: Refine<Out>, full: SafeParser<Out>, maxKeySets = 256): PresentKeysParser<Out> {
   const shape = base.shape;
   const fieldNames = Object.keys(shape);
-  const alwaysRun = fieldNames.filter((k) => !droppableWhenAbsent(shape[k]!));
-  const bySignature = new Map<string, { safeParse(input: unknown): z.ZodSafeParseResult<Out> }>();
+  const alwaysRun = new Set(fieldNames.filter((k) => !droppableWhenAbsent(shape[k]!)));
+  const bySignature = new Map<string, SafeParser<Out>>();
 
-  function schemaFor(input: Record<string, unknown>): { safeParse(input: unknown): z.ZodSafeParseResult<Out> } {
+  function schemaFor(input: Record<string, unknown>): SafeParser<Out> {
     const keys = Object.keys(input);
     const signature = keys.join('\u0000');
     const known = bySignature.get(signature);
@@ -42,8 +42,8 @@ export function presentKeysParser<Out>(base: AnyObject, refine: Refine<Out>, ful
     const present = new Set(keys);
     // In the shape's order, as the full schema builds its output and lists its issues.
     const mask: Record<string, true> = {};
-    for (const k of fieldNames) if (present.has(k) || alwaysRun.includes(k)) mask[k] = true;
-    const picked = (base.pick(mask) as unknown as AnyObject).superRefine(refine as Refine<unknown>) as unknown as { safeParse(input: unknown): z.ZodSafeParseResult<Out> };
+    for (const k of fieldNames) if (present.has(k) || alwaysRun.has(k)) mask[k] = true;
+    const picked = (base.pick(mask) as unknown as AnyObject).superRefine(refine as Refine<unknown>) as unknown as SafeParser<Out>;
     bySignature.set(signature, picked);
     return picked;
   }

@@ -36,8 +36,8 @@ export interface GenerateRetentionOptions {
 
 /**
  * How many finished entries BullMQ keeps, as options of the Worker that finishes the jobs rather
- * than of every job: an add carries less (the nested retention objects cost the API ~3 µs of CPU
- * and Redis ~1 µs per submission, issue #11). The Worker trims the whole completed or failed set
+ * than of every job: an add carries less (the nested retention objects cost BullMQ's add CPU on
+ * both sides: ~1 µs of Redis per job, and a few µs of the API's in an A/B, issue #11). The Worker trims the whole completed or failed set
  * each time it finishes a job, so entries without retention of their own (failed by the stalled
  * check, which reads only the job's options) are trimmed by the next failure. Jobs queued by
  * earlier versions keep their own options.

@@ -56,9 +56,9 @@ interface Turn {
 /** Jobs per script call: a call blocks Redis while it runs (~10 µs per job). */
 const MAX_BATCH = 100;
 /** A turn with this many new jobs sends them at once instead of at its end: Redis works on them
- *  while this process reads the turn's other requests. Measured (issue #11, 50 clients): the API
- *  idled 21 % of the time waiting for Redis instead of 10 %, +9 % submissions/s; smaller batches
- *  cost more writes than the overlap gains. */
+ *  while this process reads the turn's other requests. Measured (issue #11, 50 clients, 2 cores):
+ *  the machine idled 10–12 % of the time instead of 17–21 %, +9 to +14 % submissions/s; 8 or 12
+ *  gained no more, and smaller batches cost more writes than the overlap gains. */
 const EARLY_BATCH = 16;
 
 export class TurnBatches {
