@@ -5,8 +5,8 @@
  * 256², with the mean latency per job (off: a job waits for those before it). Goal on this CPU:
  * ≥ 1.5× images/s at 64² with 4 jobs. Both UNet memory settings run (ORT_CPU_MEM_ARENA false, the
  * default, and true): without the arena every UNet call takes its activations from the system and
- * returns them, which costs little on some machines and up to half the speed on VMs where page
- * faults are expensive — and a batch's larger activations pay it where one job's do not.
+ * returns them: for a small model like this one that is most of a call on VMs where page faults
+ * are expensive (the 256² rows), and a batch's larger activations pay it where one job's may not.
  *   scripts/node test/bench/batching.bench.ts [--steps 20] [--threads N] [--arena false|true]
  */
 import { resolve } from 'node:path';
